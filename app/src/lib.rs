@@ -1,0 +1,49 @@
+//! AXE's Leptos application: the HTML shell, the routes and the pages.
+//!
+//! # Layout
+//! - [`shell`]: the document the server renders around every page.
+//! - [`App`]: the router with the pages `/`, `/widget-test` and `/canvas`.
+//! - `pages`: one module per page.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    StaticSegment,
+};
+
+mod pages;
+
+/// The HTML document around every page, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: stylesheet, title and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/axe.css"/>
+        <Title text="AXE assistant"/>
+        <Router>
+            <Routes fallback=|| view! { <p>"Page not found."</p> }>
+                <Route path=StaticSegment("") view=pages::landing::LandingPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,78 @@
+//! The stable error codes of `error` messages. Clients branch on these, so they never change.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Why the server answered with an `error` message. Serialized as a snake_case string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The text frame was not valid JSON, or not a JSON object.
+    InvalidJson,
+    /// The `type` field named no message this server knows.
+    UnknownType,
+    /// The `type` was known but the payload (or the top-level `id`) did not fit it.
+    InvalidPayload,
+    /// The frame was binary; only text frames carry messages.
+    UnsupportedFrame,
+    /// A field was larger than the server accepts (the connection stays open).
+    MessageTooLarge,
+    /// A `diff_applied` / `diff_rejected` named a diff the session does not have (or no longer has).
+    UnknownDiff,
+    /// A message named a file the session does not have.
+    UnknownFile,
+    /// A diff was made from a version of the file that has changed since; it was not applied.
+    StaleDiff,
+    /// The session sent more messages than its rate allows; the message was not processed.
+    RateLimited,
+    /// The server failed in a way that is not the sender's fault.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidJson => "invalid_json",
+            Self::UnknownType => "unknown_type",
+            Self::InvalidPayload => "invalid_payload",
+            Self::UnsupportedFrame => "unsupported_frame",
+            Self::MessageTooLarge => "message_too_large",
+            Self::UnknownDiff => "unknown_diff",
+            Self::UnknownFile => "unknown_file",
+            Self::StaleDiff => "stale_diff",
+            Self::RateLimited => "rate_limited",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_match_serde_names() {
+        for code in [
+            ErrorCode::InvalidJson,
+            ErrorCode::UnknownType,
+            ErrorCode::InvalidPayload,
+            ErrorCode::UnsupportedFrame,
+            ErrorCode::MessageTooLarge,
+            ErrorCode::UnknownDiff,
+            ErrorCode::UnknownFile,
+            ErrorCode::StaleDiff,
+            ErrorCode::RateLimited,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+}

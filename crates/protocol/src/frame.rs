@@ -1,0 +1,177 @@
+//! Turning a text frame into a client message, with precise errors as values, and back.
+
+use crate::{client::ClientMessage, codes::ErrorCode, ids::MessageId};
+use serde_json::{Map, Value};
+
+/// A decoded client frame: the message and its optional client-chosen id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientFrame {
+    /// The top-level `"id"`, if the client sent one.
+    pub id: Option<MessageId>,
+    /// The message itself.
+    pub message: ClientMessage,
+}
+
+/// Why a text frame could not be decoded; `code` goes straight into an `error` message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct DecodeError {
+    /// Which of `invalid_json`, `unknown_type` or `invalid_payload` applies.
+    pub code: ErrorCode,
+    /// A short explanation for the sender.
+    pub message: String,
+}
+
+impl DecodeError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Decodes one text frame sent by a client.
+///
+/// The steps are separate so the sender learns exactly what was wrong: not JSON at all
+/// (`invalid_json`), a `type` nobody knows (`unknown_type`), or a known type whose payload or id
+/// does not fit (`invalid_payload`). A missing `payload` counts as `{}` so `{"type":"ping"}` works.
+pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))?;
+    let Value::Object(mut object) = value else {
+        return Err(DecodeError::new(
+            ErrorCode::InvalidJson,
+            "a frame must be a JSON object",
+        ));
+    };
+
+    let id = match object.remove("id") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => Some(MessageId::parse(&raw).map_err(|e| {
+            DecodeError::new(ErrorCode::InvalidPayload, format!("invalid \"id\": {e}"))
+        })?),
+        Some(_) => {
+            return Err(DecodeError::new(
+                ErrorCode::InvalidPayload,
+                "\"id\" must be a string",
+            ))
+        }
+    };
+
+    let type_name = match object.get("type") {
+        Some(Value::String(name)) => name.clone(),
+        Some(_) => {
+            return Err(DecodeError::new(
+                ErrorCode::InvalidPayload,
+                "\"type\" must be a string",
+            ))
+        }
+        None => {
+            return Err(DecodeError::new(
+                ErrorCode::InvalidPayload,
+                "the frame has no \"type\"",
+            ))
+        }
+    };
+    if !ClientMessage::TYPES.contains(&type_name.as_str()) {
+        return Err(DecodeError::new(
+            ErrorCode::UnknownType,
+            format!(
+                "unknown message type {type_name:?}; expected one of {}",
+                ClientMessage::TYPES.join(", ")
+            ),
+        ));
+    }
+
+    let payload = object
+        .remove("payload")
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    let mut tagged = Map::new();
+    tagged.insert("type".into(), Value::String(type_name.clone()));
+    tagged.insert("payload".into(), payload);
+    let message = serde_json::from_value(Value::Object(tagged)).map_err(|e| {
+        DecodeError::new(
+            ErrorCode::InvalidPayload,
+            format!("invalid payload for {type_name:?}: {e}"),
+        )
+    })?;
+    Ok(ClientFrame { id, message })
+}
+
+/// Encodes a client message (with its optional id) as one JSON text frame.
+pub fn encode_client_frame(id: Option<&MessageId>, message: &ClientMessage) -> String {
+    let mut value = serde_json::to_value(message).unwrap_or(Value::Null);
+    if let (Some(id), Value::Object(object)) = (id, &mut value) {
+        object.insert("id".into(), Value::String(id.as_str().to_owned()));
+    }
+    value.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code_of(text: &str) -> ErrorCode {
+        decode_client_frame(text).unwrap_err().code
+    }
+
+    #[test]
+    fn malformed_frames_map_to_their_codes() {
+        assert_eq!(code_of("{"), ErrorCode::InvalidJson);
+        assert_eq!(code_of(""), ErrorCode::InvalidJson);
+        assert_eq!(code_of("[1,2]"), ErrorCode::InvalidJson);
+        assert_eq!(code_of("\"ping\""), ErrorCode::InvalidJson);
+        assert_eq!(code_of(r#"{"type":"launch"}"#), ErrorCode::UnknownType);
+        assert_eq!(code_of(r#"{"payload":{}}"#), ErrorCode::InvalidPayload);
+        assert_eq!(code_of(r#"{"type":7}"#), ErrorCode::InvalidPayload);
+        assert_eq!(code_of(r#"{"type":"chat"}"#), ErrorCode::InvalidPayload);
+        assert_eq!(
+            code_of(r#"{"type":"chat","payload":{"message":5}}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert_eq!(
+            code_of(r#"{"type":"diff_applied","payload":[]}"#),
+            ErrorCode::InvalidPayload
+        );
+        let long_id = format!(r#"{{"type":"ping","id":"{}"}}"#, "x".repeat(65));
+        assert_eq!(code_of(&long_id), ErrorCode::InvalidPayload);
+        assert_eq!(code_of(r#"{"type":"ping","id":3}"#), ErrorCode::InvalidPayload);
+    }
+
+    #[test]
+    fn a_ping_without_payload_decodes_and_keeps_its_id() {
+        let frame = decode_client_frame(r#"{"type":"ping","id":"m-1"}"#).unwrap();
+        assert_eq!(frame.message, ClientMessage::Ping { ts: None });
+        assert_eq!(frame.id.unwrap().as_str(), "m-1");
+    }
+
+    #[test]
+    fn encoding_then_decoding_gives_back_the_frame() {
+        let id = MessageId::parse("abc").unwrap();
+        let message = ClientMessage::DiffRejected {
+            diff_id: "d-1".into(),
+        };
+        let text = encode_client_frame(Some(&id), &message);
+        let frame = decode_client_frame(&text).unwrap();
+        assert_eq!(frame.id, Some(id));
+        assert_eq!(frame.message, message);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        // A cheap deterministic fuzz: every prefix of some valid and invalid frames.
+        let samples = [
+            r#"{"type":"chat","payload":{"message":"hi","context":{"active_file":{"id":"f","name":"a.rs","language":"rust"}}}}"#,
+            r#"{"type":"file_updated","payload":{"file_id":"f","content":"é\u0000"}}"#,
+            "{\"type\":\"ping\",\"payload\":{\"ts\":1e400}}",
+        ];
+        for sample in samples {
+            for end in 0..=sample.len() {
+                if let Some(prefix) = sample.get(..end) {
+                    let _ = decode_client_frame(prefix);
+                }
+            }
+        }
+    }
+}

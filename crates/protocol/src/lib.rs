@@ -1,0 +1,38 @@
+//! The AXE wire contract, shared by the axum server and the Leptos client (native and wasm32).
+//!
+//! # Layout
+//! - [`ids`]: validated identifiers (session, message, diff, file).
+//! - [`client`]: messages the browser sends ([`ClientMessage`]).
+//! - [`server`]: messages the server sends ([`ServerMessage`]).
+//! - [`diff`]: the unified-diff shape of a proposed change ([`Hunk`], [`DiffLine`]).
+//! - [`codes`]: the stable error codes carried by `error` messages.
+//! - [`frame`]: turning a text frame into a message and back, with errors as values.
+//!
+//! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`, optionally with a
+//! top-level `"id"` chosen by the client. This crate does no I/O and never panics on input.
+
+pub mod client;
+pub mod codes;
+pub mod diff;
+pub mod frame;
+pub mod ids;
+pub mod server;
+
+pub use client::{ActiveFile, ChatContext, ClientMessage};
+pub use codes::ErrorCode;
+pub use diff::{DiffLine, Hunk, LineKind};
+pub use frame::{decode_client_frame, encode_client_frame, ClientFrame, DecodeError};
+pub use ids::{IdError, MessageId, SessionId};
+pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage};
+
+/// Close code the server uses when a newer connection takes over the session.
+///
+/// The client must not reconnect by itself after this code: doing so would steal the session back
+/// from the newer tab and the two would fight forever.
+pub const CLOSE_SESSION_TAKEN_OVER: u16 = 4001;
+
+/// Close code the server uses when a client does not read its messages fast enough.
+pub const CLOSE_SLOW_CONSUMER: u16 = 4002;
+
+/// Close code the server uses when a connection has been silent for longer than the idle limit.
+pub const CLOSE_IDLE_TIMEOUT: u16 = 4003;

@@ -1,0 +1,111 @@
+//! Messages the server sends to the browser.
+
+use crate::{codes::ErrorCode, diff::Hunk};
+use serde::{Deserialize, Serialize};
+
+/// A message from the server to the client (browser).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Sent in answer to `chat`: the assistant's reply. The client appends it to the
+    /// conversation on the assistant's side.
+    ChatResponse {
+        /// The reply text (Markdown).
+        message: String,
+        /// Who answered and how.
+        metadata: ChatMetadata,
+    },
+    /// Sent after a `chat_response` that proposes a change to a file: the client shows it for
+    /// review and answers `diff_applied` or `diff_rejected`.
+    Diff(DiffProposal),
+    /// Sent when the server's copy of a file changed (e.g. after `diff_applied`): the client
+    /// replaces the file's content in its editor.
+    FileUpdate {
+        /// The file that changed.
+        file_id: String,
+        /// Its whole new content.
+        content: String,
+    },
+    /// Sent once a diff has been applied or rejected, confirming the decision; the client
+    /// closes its review of that diff.
+    DiffResolved {
+        /// The diff that was decided.
+        diff_id: String,
+        /// What became of it.
+        outcome: DiffOutcome,
+    },
+    /// Sent in answer to `ping`, echoing its `ts`. The client uses it to know the link is alive.
+    Pong {
+        /// The `ts` of the ping, if it had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ts: Option<serde_json::Number>,
+    },
+    /// Sent when a message could not be processed. The connection stays open; the client shows
+    /// `message` and may branch on `code`.
+    Error {
+        /// A stable machine-readable reason.
+        code: ErrorCode,
+        /// A human-readable explanation.
+        message: String,
+    },
+}
+
+impl ServerMessage {
+    /// Shorthand for an `error` message.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::Error {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Encodes the message as one JSON text frame.
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string and every value is
+        // plain data, so the fallback is unreachable in practice but keeps this panic-free.
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            r#"{"type":"error","payload":{"code":"internal","message":"encoding failed"}}"#.into()
+        })
+    }
+}
+
+/// Information about a chat reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMetadata {
+    /// The name of what answered: a model name, or `offline-demo` for the built-in responder.
+    pub model: String,
+    /// Why the reply ended, e.g. `stop`.
+    pub finish_reason: String,
+    /// How many diffs follow this reply.
+    #[serde(default)]
+    pub diff_count: u32,
+}
+
+/// A proposed change to one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffProposal {
+    /// Server-chosen id, named again by `diff_applied` / `diff_rejected`.
+    pub diff_id: String,
+    /// The file it changes.
+    pub file_id: String,
+    /// The file's display name.
+    pub file_name: String,
+    /// The file's language.
+    pub language: String,
+    /// The file's content the diff was made from.
+    pub original: String,
+    /// The file's content after the change.
+    pub modified: String,
+    /// The change in unified-diff form.
+    pub hunks: Vec<Hunk>,
+}
+
+/// What the person decided about a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiffOutcome {
+    /// The change was applied to the file.
+    Applied,
+    /// The change was discarded.
+    Rejected,
+}

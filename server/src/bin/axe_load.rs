@@ -1,0 +1,163 @@
+//! `axe-load`: the idle-session load benchmark. Run as its own process against a running server,
+//! it opens N sessions, measures the server's resident memory per idle session, then the ping
+//! round-trip time at that load, and prints the numbers.
+//!
+//! Usage: `axe-load --url ws://127.0.0.1:3000 --sessions 10000 --server-pid PID [--pings 2000]`
+
+use futures_util::{SinkExt, StreamExt};
+use std::{collections::HashMap, process::ExitCode, time::Instant};
+use tokio_tungstenite::{
+    connect_async_with_config,
+    tungstenite::{protocol::WebSocketConfig, Message},
+    MaybeTlsStream, WebSocketStream,
+};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How many handshakes are in flight at once while opening sessions.
+const CONNECT_CONCURRENCY: usize = 256;
+
+struct Args {
+    url: String,
+    sessions: usize,
+    server_pid: Option<u32>,
+    pings: usize,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut flags: HashMap<String, String> = HashMap::new();
+    let mut raw = std::env::args().skip(1);
+    while let Some(flag) = raw.next() {
+        let value = raw.next().ok_or(format!("{flag} needs a value"))?;
+        flags.insert(flag, value);
+    }
+    let number = |name: &str, default: usize| -> Result<usize, String> {
+        flags
+            .get(name)
+            .map(|v| v.parse().map_err(|_| format!("{name} must be a number")))
+            .unwrap_or(Ok(default))
+    };
+    Ok(Args {
+        url: flags
+            .get("--url")
+            .cloned()
+            .unwrap_or_else(|| "ws://127.0.0.1:3000".into()),
+        sessions: number("--sessions", 10_000)?,
+        server_pid: flags
+            .get("--server-pid")
+            .map(|v| v.parse().map_err(|_| "--server-pid must be a number".to_string()))
+            .transpose()?,
+        pings: number("--pings", 2_000)?,
+    })
+}
+
+/// The resident set size of process `pid`, in KiB, from `/proc`.
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+async fn open(url: &str, index: usize) -> Result<Socket, String> {
+    let mut config = WebSocketConfig::default();
+    config.read_buffer_size = 4096;
+    config.write_buffer_size = 0;
+    let address = format!("{url}/api/axe/ws/load-{index}");
+    let (socket, _) = connect_async_with_config(address, Some(config), false)
+        .await
+        .map_err(|e| format!("session {index}: {e}"))?;
+    Ok(socket)
+}
+
+/// Sends one ping and waits for its pong; returns the round trip in microseconds.
+async fn ping(socket: &mut Socket, ts: usize) -> Result<u128, String> {
+    let started = Instant::now();
+    let frame = format!(r#"{{"type":"ping","payload":{{"ts":{ts}}}}}"#);
+    socket
+        .send(Message::Text(frame.into()))
+        .await
+        .map_err(|e| e.to_string())?;
+    while let Some(message) = socket.next().await {
+        if let Message::Text(text) = message.map_err(|e| e.to_string())? {
+            if text.contains("\"pong\"") {
+                return Ok(started.elapsed().as_micros());
+            }
+        }
+    }
+    Err("connection closed before pong".into())
+}
+
+fn percentile(sorted: &[u128], p: f64) -> u128 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let before = args.server_pid.and_then(rss_kib);
+    let started = Instant::now();
+    let mut sockets = Vec::with_capacity(args.sessions);
+    let mut pending = futures_util::stream::iter(0..args.sessions)
+        .map(|i| open(&args.url, i))
+        .buffered(CONNECT_CONCURRENCY);
+    while let Some(socket) = pending.next().await {
+        sockets.push(socket?);
+    }
+    drop(pending);
+    // One exchange on every session, so each server-side connection is fully set up.
+    for (i, socket) in sockets.iter_mut().enumerate() {
+        ping(socket, i).await?;
+    }
+    println!(
+        "opened {} sessions and pinged each once in {:.1} s",
+        sockets.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let (Some(pid), Some(before)) = (args.server_pid, before) {
+        let after = rss_kib(pid).ok_or("cannot read the server's RSS")?;
+        let per_session = (after.saturating_sub(before) as f64 * 1024.0) / args.sessions as f64;
+        println!("server RSS: {before} KiB before, {after} KiB with the sessions open");
+        println!(
+            "server RSS per idle session: {:.0} bytes ({:.2} KiB)",
+            per_session,
+            per_session / 1024.0
+        );
+    }
+    let mut samples = Vec::with_capacity(args.pings);
+    for i in 0..args.pings {
+        let index = (i * 7919) % sockets.len();
+        samples.push(ping(&mut sockets[index], i).await?);
+    }
+    samples.sort_unstable();
+    println!(
+        "ping round trip over {} pings with {} sessions open: p50 {} us, p99 {} us, max {} us",
+        samples.len(),
+        sockets.len(),
+        percentile(&samples, 50.0),
+        percentile(&samples, 99.0),
+        samples.last().copied().unwrap_or(0)
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(error) => {
+            eprintln!("axe-load: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("axe-load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

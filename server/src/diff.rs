@@ -1,0 +1,109 @@
+//! Real diffs between two versions of a file, computed with `similar`, in the protocol's shape.
+
+use protocol::{DiffLine, Hunk, LineKind};
+use similar::{ChangeTag, TextDiff};
+
+/// Lines of unchanged context kept around each change, as `diff -u` does.
+const CONTEXT_LINES: usize = 3;
+
+/// The hunks that turn `original` into `modified`; empty when they are equal.
+pub fn hunks(original: &str, modified: &str) -> Vec<Hunk> {
+    let diff = TextDiff::from_lines(original, modified);
+    diff.grouped_ops(CONTEXT_LINES)
+        .iter()
+        .filter_map(|group| {
+            let first = group.first()?;
+            let last = group.last()?;
+            let old = first.old_range().start..last.old_range().end;
+            let new = first.new_range().start..last.new_range().end;
+            let lines = group
+                .iter()
+                .flat_map(|op| diff.iter_changes(op))
+                .map(|change| DiffLine {
+                    kind: match change.tag() {
+                        ChangeTag::Equal => LineKind::Context,
+                        ChangeTag::Insert => LineKind::Add,
+                        ChangeTag::Delete => LineKind::Remove,
+                    },
+                    text: strip_line_ending(change.value()).to_owned(),
+                })
+                .collect();
+            Some(Hunk {
+                old_start: unified_start(old.start, old.len()),
+                old_lines: to_u32(old.len()),
+                new_start: unified_start(new.start, new.len()),
+                new_lines: to_u32(new.len()),
+                lines,
+            })
+        })
+        .collect()
+}
+
+/// Unified diffs number lines from 1, and name the line *before* an empty range.
+fn unified_start(start: usize, len: usize) -> u32 {
+    to_u32(if len == 0 { start } else { start + 1 })
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn strip_line_ending(line: &str) -> &str {
+    line.strip_suffix("\r\n")
+        .or_else(|| line.strip_suffix('\n'))
+        .unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(hunk: &Hunk) -> String {
+        hunk.lines
+            .iter()
+            .map(|l| match l.kind {
+                LineKind::Context => ' ',
+                LineKind::Add => '+',
+                LineKind::Remove => '-',
+            })
+            .collect()
+    }
+
+    #[test]
+    fn equal_texts_have_no_hunks() {
+        assert!(hunks("a\nb\n", "a\nb\n").is_empty());
+        assert!(hunks("", "").is_empty());
+    }
+
+    #[test]
+    fn an_appended_line_is_one_hunk_with_context() {
+        let found = hunks("a\nb\n", "a\nb\nc\n");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].header(), "@@ -1,2 +1,3 @@");
+        assert_eq!(kinds(&found[0]), "  +");
+        assert_eq!(found[0].lines[2].text, "c");
+    }
+
+    #[test]
+    fn distant_changes_make_separate_hunks() {
+        let original: String = (1..=20).map(|n| format!("line {n}\n")).collect();
+        let modified = original
+            .replace("line 2\n", "line two\n")
+            .replace("line 19\n", "line nineteen\n");
+        let found = hunks(&original, &modified);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].header(), "@@ -1,5 +1,5 @@");
+        assert_eq!(found[1].header(), "@@ -16,5 +16,5 @@");
+    }
+
+    #[test]
+    fn empty_file_crlf_and_non_ascii_are_handled() {
+        let from_empty = hunks("", "fn main() {}\n");
+        assert_eq!(from_empty[0].header(), "@@ -0,0 +1,1 @@");
+        let crlf = hunks("a\r\nb\r\n", "a\r\nc\r\n");
+        assert_eq!(crlf[0].lines[1].text, "b");
+        assert_eq!(crlf[0].lines[2].text, "c");
+        let unicode = hunks("grüße\n", "grüße\nこんにちは");
+        assert_eq!(unicode[0].lines[1].text, "こんにちは");
+    }
+}

@@ -1,0 +1,112 @@
+//! The AXE server: Leptos pages plus the session WebSocket at `/api/axe/ws/{session_id}`.
+//!
+//! # Layout
+//! - [`config`]: settings from `AXE_*` environment variables, with defaults.
+//! - [`error`]: the start-up and serving error type.
+//! - [`shutdown`]: SIGINT/SIGTERM and the flag every connection watches.
+//! - [`state`]: [`AppState`], shared by every handler.
+//! - [`health`]: `/healthz` and `/readyz`.
+//! - [`ws`]: the WebSocket upgrade, one connection's reader/writer, the session registry.
+//! - [`handler`]: what each client message does to a session's state (pure logic).
+//! - [`session`]: per-session files and pending diffs.
+//! - [`responder`]: the built-in offline responder that stands in for a language model.
+//! - [`diff`]: unified-diff hunks computed with `similar`.
+
+pub mod config;
+pub mod diff;
+pub mod error;
+pub mod handler;
+pub mod health;
+pub mod responder;
+pub mod session;
+pub mod shutdown;
+pub mod state;
+pub mod ws;
+
+use app::{shell, App};
+use axum::{
+    routing::{any, get},
+    Router,
+};
+use config::Config;
+use error::{Error, Result};
+use leptos::config::{get_configuration, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use state::AppState;
+use std::{future::Future, sync::Arc};
+use tokio::{net::TcpListener, sync::mpsc};
+use tracing_subscriber::EnvFilter;
+
+/// The whole application: health checks, the session WebSocket, Leptos pages and static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
+        .route("/api/axe/ws/{session_id}", any(ws::upgrade::handle))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// Reads the configuration from the environment, sets up logging, and serves until SIGINT or
+/// SIGTERM.
+pub async fn run_from_env() -> Result<()> {
+    let leptos_options = get_configuration(None)
+        .map_err(|e| Error::Leptos(e.to_string()))?
+        .leptos_options;
+    let config = Config::from_lookup(leptos_options.site_addr, |name| std::env::var(name).ok())?;
+    let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| Error::InvalidSetting {
+        name: "AXE_LOG",
+        value: config.log_filter.clone(),
+        reason: e.to_string(),
+    })?;
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| Error::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    tracing::info!("listening on http://{}", config.addr);
+    serve(listener, config, leptos_options, shutdown::signal()).await
+}
+
+/// Serves on `listener` until `stop` resolves, then shuts down gracefully: new upgrades are
+/// refused, every open socket is sent Close 1001, and this returns once they have all ended (or
+/// the grace period ran out).
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    leptos_options: LeptosOptions,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let (trigger, listener_flag) = shutdown::channel();
+    let (connections_open, mut all_closed) = mpsc::channel::<()>(1);
+    let grace = config.shutdown_grace;
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        registry: Default::default(),
+        sessions: Default::default(),
+        shutdown: listener_flag,
+        connections_open,
+    };
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            stop.await;
+            tracing::info!("shutting down: closing every connection with 1001");
+            trigger.trigger();
+        })
+        .await?;
+    // axum's graceful shutdown does not wait for upgraded sockets; they each hold a sender and
+    // close themselves on the flag, so `recv` returns `None` once the last one is gone.
+    if tokio::time::timeout(grace, all_closed.recv()).await.is_err() {
+        tracing::warn!("shutdown grace period ended with connections still open");
+    }
+    tracing::info!("stopped");
+    Ok(())
+}

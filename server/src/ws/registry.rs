@@ -1,0 +1,224 @@
+//! The connection registry: at most one live connection per session id.
+//!
+//! Policy: a new connection for a session takes it over. The older connection is told to close
+//! with [`protocol::CLOSE_SESSION_TAKEN_OVER`] (4001, reason `session_taken_over`), which its
+//! client shows and does not answer by reconnecting, so two tabs never fight over a session.
+
+use protocol::{ServerMessage, SessionId};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, PoisonError,
+    },
+};
+use tokio::sync::{mpsc, oneshot};
+
+/// Why the registry asks a connection to end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// A newer connection registered for the same session.
+    TakenOver,
+    /// The connection's outgoing queue was full: its client does not read.
+    SlowConsumer,
+}
+
+/// Why a message could not be handed to a session's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No connection is registered for the session.
+    #[error("the session has no open connection")]
+    NotConnected,
+    /// The connection's queue was full; it has been asked to close.
+    #[error("the session's connection is not reading; it is being closed")]
+    SlowConsumer,
+}
+
+/// What the registry holds for one live connection.
+#[derive(Debug)]
+struct Registered {
+    /// Tells apart successive connections of one session, so a late unregister of an old
+    /// connection never removes its successor.
+    connection_id: u64,
+    /// The connection's bounded outgoing queue.
+    outbound: mpsc::Sender<ServerMessage>,
+    /// Asks the connection to end; taken when used.
+    kick: Option<oneshot::Sender<Kick>>,
+}
+
+impl Registered {
+    fn kick(&mut self, why: Kick) {
+        if let Some(kick) = self.kick.take() {
+            // The connection may already be ending on its own; then nobody needs telling.
+            let _ = kick.send(why);
+        }
+    }
+}
+
+/// The session-keyed registry of live connections. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    // A std mutex: every critical section is a map operation, never held across an `.await`.
+    connections: Arc<Mutex<HashMap<SessionId, Registered>>>,
+    next_connection_id: Arc<AtomicU64>,
+}
+
+/// A connection's registration: its id and the channel on which it may be kicked.
+#[derive(Debug)]
+pub struct Registration {
+    /// This connection's id, to pass back to [`Registry::unregister`].
+    pub connection_id: u64,
+    /// Resolves when the registry asks this connection to end.
+    pub kicked: oneshot::Receiver<Kick>,
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Registered>> {
+        // A poisoned map is still consistent: each critical section is one map call.
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers a connection for `session`, kicking out any older one (take-over).
+    pub fn register(
+        &self,
+        session: &SessionId,
+        outbound: mpsc::Sender<ServerMessage>,
+    ) -> Registration {
+        let connection_id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
+        let (kick, kicked) = oneshot::channel();
+        let previous = self.lock().insert(
+            session.clone(),
+            Registered {
+                connection_id,
+                outbound,
+                kick: Some(kick),
+            },
+        );
+        if let Some(mut previous) = previous {
+            tracing::info!(session = %session, old = previous.connection_id, new = connection_id, "session taken over");
+            previous.kick(Kick::TakenOver);
+        }
+        Registration {
+            connection_id,
+            kicked,
+        }
+    }
+
+    /// Removes the registration of `connection_id` for `session`, if it is still the current one.
+    pub fn unregister(&self, session: &SessionId, connection_id: u64) {
+        let mut connections = self.lock();
+        if connections
+            .get(session)
+            .is_some_and(|r| r.connection_id == connection_id)
+        {
+            connections.remove(session);
+        }
+    }
+
+    /// Number of live connections.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no connection is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `session` has a live connection.
+    pub fn is_connected(&self, session: &SessionId) -> bool {
+        self.lock().contains_key(session)
+    }
+
+    /// Queues `message` for `session`'s connection without waiting. A full queue means the client
+    /// is not reading: the connection is kicked rather than the queue allowed to grow.
+    pub fn send_message(&self, session: &SessionId, message: ServerMessage) -> Result<(), SendError> {
+        let mut connections = self.lock();
+        let registered = connections.get_mut(session).ok_or(SendError::NotConnected)?;
+        match registered.outbound.try_send(message) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                registered.kick(Kick::SlowConsumer);
+                Err(SendError::SlowConsumer)
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::NotConnected),
+        }
+    }
+
+    /// Sends an assistant reply to `session`.
+    pub fn send_chat_response(
+        &self,
+        session: &SessionId,
+        message: String,
+        metadata: protocol::ChatMetadata,
+    ) -> Result<(), SendError> {
+        self.send_message(session, ServerMessage::ChatResponse { message, metadata })
+    }
+
+    /// Sends a proposed diff to `session`.
+    pub fn send_diff(
+        &self,
+        session: &SessionId,
+        diff: protocol::DiffProposal,
+    ) -> Result<(), SendError> {
+        self.send_message(session, ServerMessage::Diff(diff))
+    }
+
+    /// Tells `session` that a file's content changed.
+    pub fn send_file_update(
+        &self,
+        session: &SessionId,
+        file_id: String,
+        content: String,
+    ) -> Result<(), SendError> {
+        self.send_message(session, ServerMessage::FileUpdate { file_id, content })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str) -> SessionId {
+        SessionId::parse(id).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_second_connection_kicks_the_first() {
+        let registry = Registry::default();
+        let (tx1, _rx1) = mpsc::channel(4);
+        let (tx2, mut rx2) = mpsc::channel(4);
+        let first = registry.register(&session("s"), tx1);
+        let second = registry.register(&session("s"), tx2);
+        assert_eq!(first.kicked.await, Ok(Kick::TakenOver));
+        // The old connection's late unregister leaves the new one in place.
+        registry.unregister(&session("s"), first.connection_id);
+        assert!(registry.is_connected(&session("s")));
+        registry
+            .send_message(&session("s"), ServerMessage::Pong { ts: None })
+            .unwrap();
+        assert_eq!(rx2.recv().await, Some(ServerMessage::Pong { ts: None }));
+        registry.unregister(&session("s"), second.connection_id);
+        assert!(registry.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_kicks_the_slow_consumer() {
+        let registry = Registry::default();
+        let (tx, _rx) = mpsc::channel(1);
+        let registration = registry.register(&session("slow"), tx);
+        let pong = || ServerMessage::Pong { ts: None };
+        assert_eq!(registry.send_message(&session("slow"), pong()), Ok(()));
+        assert_eq!(
+            registry.send_message(&session("slow"), pong()),
+            Err(SendError::SlowConsumer)
+        );
+        assert_eq!(registration.kicked.await, Ok(Kick::SlowConsumer));
+        assert_eq!(
+            registry.send_message(&session("other"), pong()),
+            Err(SendError::NotConnected)
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! `GET /api/axe/ws/{session_id}`: checks the session id, sets the socket's limits, upgrades.
+
+use crate::{state::AppState, ws::connection};
+use axum::{
+    extract::{
+        ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade},
+        Path, State,
+    },
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use futures_util::StreamExt;
+use protocol::SessionId;
+
+/// Read buffer per socket. Client frames are small JSON; a large message grows the buffer for
+/// its duration only. axum's default (128 KiB) would dominate the memory of an idle session.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Upgrades to the session WebSocket, or refuses with 400 (bad id) or 503 (shutting down).
+pub async fn handle(
+    Path(raw_session): Path<String>,
+    State(state): State<AppState>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let session = match SessionId::parse(&raw_session) {
+        Ok(session) => session,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("invalid session id: {error}"),
+            )
+                .into_response()
+        }
+    };
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    if state.shutdown.is_shutting_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "server is shutting down").into_response();
+    }
+    let max = state.config.max_message_bytes;
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // 0: every message is written out at once instead of gathering in a buffer.
+        .write_buffer_size(0)
+        // Bounds what a stuck peer can make us hold beyond the queue of whole messages.
+        .max_write_buffer_size(max.saturating_mul(2))
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| async move {
+            let (sink, stream) = socket.split();
+            connection::serve(sink, stream, session, state).await;
+        })
+}
