@@ -124,7 +124,10 @@ mod tests {
     #[test]
     fn invalid_settings_name_the_variable() {
         let error = from(&[("AXE_IDLE_TIMEOUT_SECS", "soon")]).unwrap_err();
-        assert!(error.to_string().contains("AXE_IDLE_TIMEOUT_SECS"), "{error}");
+        assert!(
+            error.to_string().contains("AXE_IDLE_TIMEOUT_SECS"),
+            "{error}"
+        );
         assert!(from(&[("AXE_OUTBOUND_QUEUE", "0")]).is_err());
         assert!(from(&[("AXE_ADDR", "localhost")]).is_err());
     }

@@ -273,7 +273,10 @@ mod tests {
         let proposal = diff_of(&replies);
         assert_eq!(proposal.original, "fn main() {}\n");
         assert!(proposal.modified.contains("pub fn add"));
-        assert_eq!(proposal.hunks, diff::hunks(&proposal.original, &proposal.modified));
+        assert_eq!(
+            proposal.hunks,
+            diff::hunks(&proposal.original, &proposal.modified)
+        );
     }
 
     #[test]
@@ -352,7 +355,10 @@ mod tests {
     #[test]
     fn unknown_files_and_oversized_content_are_errors() {
         let mut session = SessionState::default();
-        assert_eq!(error_code(&ask_for_code(&mut session, None)), ErrorCode::UnknownFile);
+        assert_eq!(
+            error_code(&ask_for_code(&mut session, None)),
+            ErrorCode::UnknownFile
+        );
         let new_without_name = ClientMessage::FileUpdated {
             file_id: "f2".into(),
             content: "a".into(),

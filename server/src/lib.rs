@@ -104,7 +104,10 @@ pub async fn serve(
         .await?;
     // axum's graceful shutdown does not wait for upgraded sockets; they each hold a sender and
     // close themselves on the flag, so `recv` returns `None` once the last one is gone.
-    if tokio::time::timeout(grace, all_closed.recv()).await.is_err() {
+    if tokio::time::timeout(grace, all_closed.recv())
+        .await
+        .is_err()
+    {
         tracing::warn!("shutdown grace period ended with connections still open");
     }
     tracing::info!("stopped");

@@ -73,7 +73,15 @@ fn quote(message: &str) -> String {
 /// Whether the message asks for code to be written or changed.
 fn asks_for_code(message: &str) -> bool {
     const VERBS: [&str; 10] = [
-        "write", "add", "create", "implement", "change", "fix", "refactor", "generate", "code",
+        "write",
+        "add",
+        "create",
+        "implement",
+        "change",
+        "fix",
+        "refactor",
+        "generate",
+        "code",
         "function",
     ];
     let lower = message.to_lowercase();

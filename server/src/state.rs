@@ -1,6 +1,8 @@
 //! The state every handler shares: configuration, the registry, session state, shutdown.
 
-use crate::{config::Config, session::SessionStore, shutdown::ShutdownListener, ws::registry::Registry};
+use crate::{
+    config::Config, session::SessionStore, shutdown::ShutdownListener, ws::registry::Registry,
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;

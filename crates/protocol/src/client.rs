@@ -51,8 +51,13 @@ pub enum ClientMessage {
 
 impl ClientMessage {
     /// Every `type` a client may send, for telling `unknown_type` from `invalid_payload`.
-    pub const TYPES: &'static [&'static str] =
-        &["chat", "diff_applied", "diff_rejected", "file_updated", "ping"];
+    pub const TYPES: &'static [&'static str] = &[
+        "chat",
+        "diff_applied",
+        "diff_rejected",
+        "file_updated",
+        "ping",
+    ];
 
     /// The message's `type` on the wire.
     pub fn type_name(&self) -> &'static str {

@@ -136,7 +136,10 @@ mod tests {
         );
         let long_id = format!(r#"{{"type":"ping","id":"{}"}}"#, "x".repeat(65));
         assert_eq!(code_of(&long_id), ErrorCode::InvalidPayload);
-        assert_eq!(code_of(r#"{"type":"ping","id":3}"#), ErrorCode::InvalidPayload);
+        assert_eq!(
+            code_of(r#"{"type":"ping","id":3}"#),
+            ErrorCode::InvalidPayload
+        );
     }
 
     #[test]

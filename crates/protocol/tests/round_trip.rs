@@ -5,7 +5,9 @@ use serde_json::Value;
 use std::{fs, path::PathBuf};
 
 fn examples(side: &str) -> Vec<(String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/examples").join(side);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/examples")
+        .join(side);
     let mut found: Vec<_> = fs::read_dir(&dir)
         .expect("examples folder")
         .map(|entry| entry.expect("dir entry").path())

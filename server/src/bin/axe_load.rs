@@ -45,7 +45,10 @@ fn parse_args() -> Result<Args, String> {
         sessions: number("--sessions", 10_000)?,
         server_pid: flags
             .get("--server-pid")
-            .map(|v| v.parse().map_err(|_| "--server-pid must be a number".to_string()))
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| "--server-pid must be a number".to_string())
+            })
             .transpose()?,
         pings: number("--pings", 2_000)?,
     })

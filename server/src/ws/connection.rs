@@ -206,7 +206,10 @@ fn classify(error: &axum::Error) -> End {
     }
     // axum wraps the tungstenite error directly, without a source chain in some versions.
     let text = error.to_string();
-    if text.contains("Message too long") || text.contains("too long") || text.contains("Space limit") {
+    if text.contains("Message too long")
+        || text.contains("too long")
+        || text.contains("Space limit")
+    {
         return End::TooLarge;
     }
     End::TransportError

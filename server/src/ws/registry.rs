@@ -134,9 +134,15 @@ impl Registry {
 
     /// Queues `message` for `session`'s connection without waiting. A full queue means the client
     /// is not reading: the connection is kicked rather than the queue allowed to grow.
-    pub fn send_message(&self, session: &SessionId, message: ServerMessage) -> Result<(), SendError> {
+    pub fn send_message(
+        &self,
+        session: &SessionId,
+        message: ServerMessage,
+    ) -> Result<(), SendError> {
         let mut connections = self.lock();
-        let registered = connections.get_mut(session).ok_or(SendError::NotConnected)?;
+        let registered = connections
+            .get_mut(session)
+            .ok_or(SendError::NotConnected)?;
         match registered.outbound.try_send(message) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {

@@ -1,0 +1,23 @@
+// The landing page is rendered on the server and becomes interactive once the wasm hydrates it.
+import { test, expect } from "@playwright/test";
+import { startServer, AxeServer } from "./support/server";
+
+let server: AxeServer;
+test.beforeAll(async () => {
+  server = await startServer();
+});
+test.afterAll(async () => {
+  await server.stop();
+});
+
+test("the landing page hydrates and its button responds", async ({ page }) => {
+  await page.goto(server.url + "/");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("AXE");
+  const button = page.getByRole("button", { name: /Pressed 0 times/ });
+  await expect(button).toBeVisible();
+  // Clicking changes the text only once the wasm has loaded and hydrated the page.
+  await expect(async () => {
+    await button.click();
+    await expect(page.getByRole("button", { name: /Pressed [1-9]\d* times/ })).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+});

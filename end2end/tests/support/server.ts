@@ -1,0 +1,67 @@
+// Starts the real release server binary as a child process on its own port, so a spec can stop
+// and restart it (the offline tests) without touching other specs' servers.
+import { spawn, ChildProcess } from "node:child_process";
+import path from "node:path";
+
+const repoRoot = path.resolve(__dirname, "..", "..", "..");
+const binary = path.join(repoRoot, "target", "release", "server");
+let nextPort = 3100 + Number(process.env.TEST_PARALLEL_INDEX ?? 0) * 100;
+
+export class AxeServer {
+  private child: ChildProcess | null = null;
+  readonly url: string;
+
+  constructor(readonly port: number) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts the server and resolves once `/readyz` answers 200. */
+  async start(): Promise<void> {
+    const child = spawn(binary, [], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        AXE_ADDR: `127.0.0.1:${this.port}`,
+        LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
+        AXE_LOG: process.env.AXE_LOG ?? "warn",
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    this.child = child;
+    const exited = new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`server exited early with ${code}`))),
+    );
+    await Promise.race([this.waitReady(), exited]);
+  }
+
+  private async waitReady(): Promise<void> {
+    // Polls readiness: the process gives no other signal that it is listening.
+    for (let attempt = 0; attempt < 200; attempt++) {
+      try {
+        const response = await fetch(`${this.url}/readyz`);
+        if (response.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`server on ${this.url} never became ready`);
+  }
+
+  /** Sends SIGTERM and waits for the process to exit. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    this.child = null;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** A server on a port of its own for this worker. */
+export async function startServer(): Promise<AxeServer> {
+  const server = new AxeServer(nextPort++);
+  await server.start();
+  return server;
+}

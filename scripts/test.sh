@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite, stopping at the first failure: formatting, lints (native and wasm32),
+# Rust tests, the release build and its size report, then the Playwright specs in Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+step() { printf '\n==> %s\n' "$*"; }
+
+step "setup"
+scripts/setup.sh --test
+source scripts/env.sh
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (native: protocol, server, app with ssr)"
+cargo clippy -p protocol -p server --all-targets -- -D warnings
+cargo clippy -p app --features ssr -- -D warnings
+
+step "clippy (wasm32: protocol, app with hydrate, frontend)"
+cargo clippy -p protocol -p frontend --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "Rust tests"
+cargo test -p protocol -p server
+
+step "release build"
+cargo leptos build --release
+
+step "size report"
+scripts/size-report.sh
+
+step "Playwright specs (Chromium, real server)"
+(cd end2end && npx playwright test)
+
+printf '\n==> all tests passed in %ss\n' "$(( $(date +%s) - started ))"

@@ -1,0 +1,214 @@
+//! Test harness: the real router on `127.0.0.1:0` and a real WebSocket client (tokio-tungstenite).
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use futures_util::{SinkExt, StreamExt};
+use leptos::config::LeptosOptions;
+use serde_json::{json, Value};
+use server::config::Config;
+use std::{net::SocketAddr, time::Duration};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_tungstenite::{
+    connect_async,
+    tungstenite::{protocol::CloseFrame, Message},
+    MaybeTlsStream, WebSocketStream,
+};
+
+/// How long any single expected event may take before the test fails.
+pub const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A client socket.
+pub type Client = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A running server and the means to stop it.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<server::error::Result<()>>,
+}
+
+impl TestServer {
+    /// Starts the real app with default settings changed by `tweak`.
+    pub async fn start(tweak: impl FnOnce(&mut Config)) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let mut config = Config::with_addr(addr);
+        tweak(&mut config);
+        let options = LeptosOptions::builder().output_name("axe").build();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(listener, config, options, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// The WebSocket URL of `session`.
+    pub fn ws_url(&self, session: &str) -> String {
+        format!("ws://{}/api/axe/ws/{session}", self.addr)
+    }
+
+    /// Opens a connection for `session`.
+    pub async fn connect(&self, session: &str) -> Client {
+        let (client, _) = tokio::time::timeout(EVENT_TIMEOUT, connect_async(self.ws_url(session)))
+            .await
+            .expect("connect in time")
+            .expect("handshake");
+        client
+    }
+
+    /// Signals shutdown (as SIGTERM would) and waits for `serve` to return.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(EVENT_TIMEOUT, &mut self.task)
+            .await
+            .expect("server stops in time")
+            .expect("server task")
+            .expect("server result");
+    }
+
+    /// Sends a plain HTTP/1.1 GET and returns the status code and body.
+    pub async fn http_get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(self.addr)
+            .await
+            .expect("tcp");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut response = String::new();
+        tokio::time::timeout(EVENT_TIMEOUT, stream.read_to_string(&mut response))
+            .await
+            .expect("response in time")
+            .expect("read");
+        let status = response
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+/// Sends one JSON value as a text frame.
+pub async fn send(client: &mut Client, value: Value) {
+    client
+        .send(Message::Text(value.to_string().into()))
+        .await
+        .expect("send");
+}
+
+/// Sends raw text as a text frame.
+pub async fn send_text(client: &mut Client, text: &str) {
+    client
+        .send(Message::Text(text.to_owned().into()))
+        .await
+        .expect("send");
+}
+
+/// What the next frame from the server was.
+#[derive(Debug)]
+pub enum Received {
+    /// A JSON message.
+    Json(Value),
+    /// A close frame (code, reason), or `None` for a close without a frame or a dropped socket.
+    Closed(Option<(u16, String)>),
+}
+
+/// Waits for the next message or close, skipping WebSocket-level pings.
+pub async fn next(client: &mut Client) -> Received {
+    loop {
+        let frame = tokio::time::timeout(EVENT_TIMEOUT, client.next())
+            .await
+            .expect("a frame in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                return Received::Json(serde_json::from_str(&text).expect("server sends JSON"))
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Received::Closed(
+                    frame.map(|CloseFrame { code, reason }| (u16::from(code), reason.to_string())),
+                )
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Received::Closed(None),
+        }
+    }
+}
+
+/// Waits for the next JSON message; fails the test on a close.
+pub async fn recv(client: &mut Client) -> Value {
+    match next(client).await {
+        Received::Json(value) => value,
+        Received::Closed(frame) => panic!("expected a message, the socket closed: {frame:?}"),
+    }
+}
+
+/// Waits for a close frame and returns its code and reason; fails on a message.
+pub async fn expect_close(client: &mut Client) -> (u16, String) {
+    loop {
+        match next(client).await {
+            Received::Closed(Some(frame)) => return frame,
+            Received::Closed(None) => panic!("socket ended without a close frame"),
+            Received::Json(_) => continue,
+        }
+    }
+}
+
+/// Waits for the next message and checks it is an `error` with `code`.
+pub async fn expect_error(client: &mut Client, code: &str) -> Value {
+    let message = recv(client).await;
+    assert_eq!(
+        message["type"], "error",
+        "expected error {code}, got {message}"
+    );
+    assert_eq!(message["payload"]["code"], code, "{message}");
+    message
+}
+
+/// A ping round trip: sends `ts` and checks the pong echoes it.
+pub async fn ping(client: &mut Client, ts: u64) {
+    send(client, json!({"type": "ping", "payload": {"ts": ts}})).await;
+    let pong = recv(client).await;
+    assert_eq!(pong, json!({"type": "pong", "payload": {"ts": ts}}));
+}
+
+/// Tells the server about a file.
+pub async fn upload_file(client: &mut Client, file_id: &str, content: &str) {
+    send(
+        client,
+        json!({"type": "file_updated", "payload": {
+            "file_id": file_id, "content": content, "name": "main.rs", "language": "rust"
+        }}),
+    )
+    .await;
+}
+
+/// Asks for code about `file_id`; returns the `chat_response` and the `diff`.
+pub async fn ask_for_code(client: &mut Client, file_id: &str) -> (Value, Value) {
+    send(
+        client,
+        json!({"type": "chat", "payload": {
+            "message": "write a function",
+            "context": {"active_file": {"id": file_id, "name": "main.rs", "language": "rust"}}
+        }}),
+    )
+    .await;
+    let reply = recv(client).await;
+    assert_eq!(reply["type"], "chat_response", "{reply}");
+    let diff = recv(client).await;
+    assert_eq!(diff["type"], "diff", "{diff}");
+    (reply, diff)
+}
