@@ -4,6 +4,12 @@
 //! - [`shell`]: the document the server renders around every page.
 //! - [`App`]: the router with the pages `/`, `/widget-test` and `/canvas`.
 //! - `pages`: one module per page.
+//! - [`widget`]: the AXE widget (button, panel, canvas) and its parts.
+//! - [`store`]: the widget's reactive state, provided through context.
+//! - [`connection`]: the browser's WebSocket to the server (hydrate only).
+//! - [`session`]: the session id kept in localStorage.
+//! - [`markdown`], [`highlight`]: safe rendering of replies and code.
+//! - `clipboard`: the Copy button's clipboard access.
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -12,7 +18,14 @@ use leptos_router::{
     StaticSegment,
 };
 
+mod clipboard;
+pub mod connection;
+pub mod highlight;
+pub mod markdown;
 mod pages;
+pub mod session;
+pub mod store;
+pub mod widget;
 
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,6 +56,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <p>"Page not found."</p> }>
                 <Route path=StaticSegment("") view=pages::landing::LandingPage/>
+                <Route path=StaticSegment("widget-test") view=pages::widget_test::WidgetTestPage/>
+                <Route path=StaticSegment("canvas") view=pages::canvas::CanvasPage/>
             </Routes>
         </Router>
     }

@@ -12,6 +12,12 @@ pub fn LandingPage() -> impl IntoView {
         <main class="landing">
             <h1>"AXE — your coding assistant"</h1>
             <p>"AXE is an assistant widget a page embeds: chat with it, review the code it proposes as diffs, apply or reject them."</p>
+            <ul>
+                <li><a href="/widget-test">"Widget test page"</a>" — the widget as a host page would embed it."</li>
+                <li><a href="/canvas">"Canvas"</a>" — chat and code editor, full screen."</li>
+            </ul>
+            <h2>"Connecting a language model"</h2>
+            <p>"Without a model, AXE answers with its built-in offline demo responder: deterministic replies, and real diffs when you ask it to write code while a file is open. Connecting an OpenAI-compatible model server is the next step on the roadmap; see the README."</p>
             <button type="button" on:click=move |_| presses.update(|n| *n += 1)>
                 "Pressed " {move || presses.get()} " times"
             </button>

@@ -1,0 +1,14 @@
+//! Copying text to the clipboard (browser only; a no-op when rendering on the server).
+
+/// Copies `text` to the system clipboard.
+#[cfg(feature = "hydrate")]
+pub fn copy(text: &str) {
+    if let Some(window) = web_sys::window() {
+        // The promise is not awaited: a refused copy leaves nothing to undo.
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Copies `text` to the system clipboard.
+#[cfg(not(feature = "hydrate"))]
+pub fn copy(_text: &str) {}

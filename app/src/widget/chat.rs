@@ -1,0 +1,84 @@
+//! The conversation log and the message input, shared by the panel and the canvas.
+
+use super::status::InputHint;
+use crate::{
+    markdown::Markdown,
+    store::{Author, AxeStore},
+};
+use leptos::{ev::KeyboardEvent, html, prelude::*};
+
+/// The conversation; new entries are announced to screen readers.
+#[component]
+pub fn ChatLog() -> impl IntoView {
+    let store = AxeStore::expect();
+    view! {
+        <ol class="chat-log" aria-live="polite" aria-label="Conversation">
+            <For each=move || store.messages.get() key=|entry| entry.id let:entry>
+                {
+                    let (class, who) = match entry.author {
+                        Author::User => ("msg user", "You"),
+                        Author::Assistant => ("msg assistant", "AXE"),
+                        Author::Notice => ("msg notice", "Notice"),
+                    };
+                    let body = match entry.author {
+                        Author::Assistant => view! { <Markdown text=entry.text.clone()/> }.into_any(),
+                        _ => view! { <p class="plain">{entry.text.clone()}</p> }.into_any(),
+                    };
+                    view! {
+                        <li class=class>
+                            <span class="sr-only">{who} ": "</span>
+                            {body}
+                        </li>
+                    }
+                }
+            </For>
+        </ol>
+    }
+}
+
+/// The input: Enter sends, Shift+Enter makes a new line; Send is disabled while offline.
+#[component]
+pub fn ChatInput() -> impl IntoView {
+    let store = AxeStore::expect();
+    let draft = RwSignal::new(String::new());
+    let input: NodeRef<html::Textarea> = NodeRef::new();
+    let can_send = move || store.status.get().is_connected() && !draft.get().trim().is_empty();
+    let send = move || {
+        if !store.status.get_untracked().is_connected() {
+            return;
+        }
+        let text = draft.get_untracked().trim().to_owned();
+        if text.is_empty() {
+            return;
+        }
+        store.send_chat(text);
+        draft.set(String::new());
+    };
+    let on_key = move |event: KeyboardEvent| {
+        if event.key() == "Enter" && !event.shift_key() && !event.is_composing() {
+            event.prevent_default();
+            send();
+        }
+    };
+    // Focus the input when the panel or canvas opens.
+    Effect::new(move || {
+        if let Some(element) = input.get() {
+            let _ = element.focus();
+        }
+    });
+    view! {
+        <form class="chat-input" on:submit=move |event| { event.prevent_default(); send(); }>
+            <textarea
+                node_ref=input
+                rows="2"
+                aria-label="Message AXE"
+                placeholder="Ask AXE…"
+                prop:value=move || draft.get()
+                on:input=move |event| draft.set(event_target_value(&event))
+                on:keydown=on_key
+            ></textarea>
+            <button type="submit" disabled=move || !can_send()>"Send"</button>
+        </form>
+        <InputHint/>
+    }
+}

@@ -1,0 +1,34 @@
+//! The AXE widget: one store and one connection, shown as a button, a panel or the canvas.
+//!
+//! - `status`: the connection icon, badge, offline warning and take-over notice.
+//! - `chat`: the conversation log and the input.
+//! - `panel`: the minimized button and the 320x480 expanded panel.
+//! - `canvas`: the full-screen canvas (40 % chat, 60 % editor) with the diff overlay.
+//! - `editor`: the code editor of the canvas.
+//! - `diff_view`: the diff overlay with Apply and Reject.
+
+mod canvas;
+mod chat;
+mod diff_view;
+mod editor;
+mod panel;
+mod status;
+
+use crate::{
+    connection,
+    store::{AxeStore, WidgetView},
+};
+use leptos::prelude::*;
+
+/// The widget, starting in `initial` form. It connects on mount and disconnects on unmount.
+#[component]
+pub fn AxeWidget(initial: WidgetView) -> impl IntoView {
+    let store = AxeStore::new(initial);
+    provide_context(store);
+    connection::start(store);
+    move || match store.view.get() {
+        WidgetView::Minimized => view! { <panel::Minimized/> }.into_any(),
+        WidgetView::Expanded => view! { <panel::Expanded/> }.into_any(),
+        WidgetView::Canvas => view! { <canvas::Canvas/> }.into_any(),
+    }
+}

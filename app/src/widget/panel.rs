@@ -1,0 +1,43 @@
+//! The minimized button and the 320x480 expanded chat panel.
+
+use super::{
+    chat::{ChatInput, ChatLog},
+    status::{ModelName, StatusIcon, TakenOverNotice},
+};
+use crate::store::{AxeStore, WidgetView};
+use leptos::prelude::*;
+
+/// The floating button that opens the panel.
+#[component]
+pub fn Minimized() -> impl IntoView {
+    let store = AxeStore::expect();
+    view! {
+        <button type="button" class="axe-launcher" aria-label="Open AXE assistant"
+            on:click=move |_| store.view.set(WidgetView::Expanded)>
+            "AXE"
+        </button>
+    }
+}
+
+/// The chat panel.
+#[component]
+pub fn Expanded() -> impl IntoView {
+    let store = AxeStore::expect();
+    view! {
+        <section class="axe-panel" aria-label="AXE assistant">
+            <header class="axe-header">
+                <h2>"AXE"</h2>
+                <StatusIcon/>
+                <ModelName/>
+                <span class="spacer"></span>
+                <button type="button" aria-label="Maximize to canvas" title="Maximize"
+                    on:click=move |_| store.view.set(WidgetView::Canvas)>"⛶"</button>
+                <button type="button" aria-label="Minimize assistant" title="Minimize"
+                    on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
+            </header>
+            <TakenOverNotice/>
+            <ChatLog/>
+            <ChatInput/>
+        </section>
+    }
+}
