@@ -34,7 +34,7 @@ mod browser {
     use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
     use crate::{
         session,
-        store::{AxeStore, Author, ConnectionStatus},
+        store::{Author, AxeStore, ConnectionStatus},
     };
     use futures_channel::mpsc::UnboundedReceiver;
     use futures_util::{future::FutureExt, select, SinkExt, StreamExt};
@@ -270,7 +270,10 @@ mod tests {
     #[test]
     fn the_first_retry_is_three_seconds_and_later_ones_back_off_to_a_cap() {
         let schedule: Vec<u32> = (1..=7).map(reconnect_delay_ms).collect();
-        assert_eq!(schedule, [3_000, 6_000, 12_000, 24_000, 30_000, 30_000, 30_000]);
+        assert_eq!(
+            schedule,
+            [3_000, 6_000, 12_000, 24_000, 30_000, 30_000, 30_000]
+        );
         assert_eq!(reconnect_delay_ms(u32::MAX), 30_000);
     }
 }

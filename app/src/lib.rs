@@ -11,6 +11,9 @@
 //! - [`markdown`], [`highlight`]: safe rendering of replies and code.
 //! - `clipboard`: the Copy button's clipboard access.
 
+// Leptos view types nest deeply in release builds (no type erasure there).
+#![recursion_limit = "256"]
+
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{

@@ -12,6 +12,9 @@
 //! - [`responder`]: the built-in offline responder that stands in for a language model.
 //! - [`diff`]: unified-diff hunks computed with `similar`.
 
+// Leptos view types nest deeply in release builds (no type erasure there).
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod diff;
 pub mod error;

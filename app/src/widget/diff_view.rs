@@ -1,10 +1,7 @@
 //! The diff overlay: the oldest pending diff with numbered lines, removed in red and added in
 //! green, and Apply / Reject.
 
-use crate::{
-    markdown::code_view,
-    store::AxeStore,
-};
+use crate::{markdown::code_view, store::AxeStore};
 use leptos::prelude::*;
 use protocol::{DiffProposal, LineKind};
 

@@ -16,7 +16,10 @@ pub fn Editor() -> impl IntoView {
     let pending = StoredValue::new(None::<TimeoutHandle>);
     let line_numbers = move || {
         let count = store.file.with(|f| f.content.split('\n').count().max(1));
-        (1..=count).map(|n| n.to_string()).collect::<Vec<_>>().join("\n")
+        (1..=count)
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
     };
     let schedule_sync = move || {
         if let Some(previous) = pending.get_value() {
@@ -39,12 +42,7 @@ pub fn Editor() -> impl IntoView {
         // setRangeText keeps the browser's undo history, unlike setting the value.
         let start = element.selection_start().ok().flatten().unwrap_or(0);
         let end = element.selection_end().ok().flatten().unwrap_or(start);
-        let _ = element.set_range_text_with_start_and_end_and_mode(
-            "    ",
-            start,
-            end,
-            "end",
-        );
+        let _ = element.set_range_text_with_start_and_end_and_mode("    ", start, end, "end");
         store.file.update(|file| file.content = element.value());
         schedule_sync();
     };

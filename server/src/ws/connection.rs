@@ -32,7 +32,9 @@ pub enum End {
     SlowConsumer,
     /// A message exceeded the size limit.
     TooLarge,
-    /// The transport failed or the peer broke the WebSocket protocol.
+    /// The peer vanished without a close handshake (reset, dropped TCP).
+    ClientGone,
+    /// The peer broke the WebSocket protocol.
     TransportError,
     /// The server is shutting down.
     ServerShutdown,
@@ -42,7 +44,7 @@ impl End {
     /// The close frame this end sends, or `None` when the client already closed.
     fn close_frame(self) -> Option<CloseFrame> {
         let (code, reason) = match self {
-            End::ClientClosed => return None,
+            End::ClientClosed | End::ClientGone => return None,
             End::Idle => (protocol::CLOSE_IDLE_TIMEOUT, "idle_timeout"),
             End::TakenOver => (protocol::CLOSE_SESSION_TAKEN_OVER, "session_taken_over"),
             End::SlowConsumer => (protocol::CLOSE_SLOW_CONSUMER, "slow_consumer"),
@@ -109,7 +111,9 @@ where
 struct Reader<'a> {
     session: &'a SessionId,
     state: &'a AppState,
-    outbound: mpsc::Sender<ServerMessage>,
+    /// Encoded frames for the writer. Text rather than `ServerMessage`: the channel allocates
+    /// its slots in blocks of 32, and 32 strings cost 0.75 KiB where 32 messages cost 5.3 KiB.
+    outbound: mpsc::Sender<String>,
     /// This session's state, looked up on the first message that needs it, so idle
     /// connections cost nothing here.
     session_state: Option<SharedSession>,
@@ -136,7 +140,7 @@ impl Reader<'_> {
                     let message = match next {
                         Err(_) => return End::Idle,
                         Ok(None) => return End::ClientClosed,
-                        Ok(Some(Err(error))) => return classify(&error),
+                        Ok(Some(Err(error))) => return classify(error),
                         Ok(Some(Ok(message))) => message,
                     };
                     if let Some(end) = self.on_message(message) {
@@ -160,7 +164,7 @@ impl Reader<'_> {
             Message::Close(_) => return Some(End::ClientClosed),
         };
         for reply in replies {
-            if self.outbound.try_send(reply).is_err() {
+            if self.outbound.try_send(reply.to_json()).is_err() {
                 return Some(End::SlowConsumer);
             }
         }
@@ -193,32 +197,25 @@ impl Reader<'_> {
 }
 
 /// Maps a read error to the way the connection ends.
-fn classify(error: &axum::Error) -> End {
-    use std::error::Error as _;
-    let mut source = error.source();
-    while let Some(inner) = source {
-        if let Some(ws_error) = inner.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
-            if matches!(ws_error, tokio_tungstenite::tungstenite::Error::Capacity(_)) {
-                return End::TooLarge;
-            }
-        }
-        source = inner.source();
+fn classify(error: axum::Error) -> End {
+    use tokio_tungstenite::tungstenite::{error::ProtocolError, Error as WsError};
+    let inner = error.into_inner();
+    match inner.downcast_ref::<WsError>() {
+        Some(WsError::Capacity(_)) => End::TooLarge,
+        Some(
+            WsError::Io(_)
+            | WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake),
+        ) => End::ClientGone,
+        _ => End::TransportError,
     }
-    // axum wraps the tungstenite error directly, without a source chain in some versions.
-    let text = error.to_string();
-    if text.contains("Message too long")
-        || text.contains("too long")
-        || text.contains("Space limit")
-    {
-        return End::TooLarge;
-    }
-    End::TransportError
 }
 
 /// Drains the outgoing queue into the socket; sends the close frame when told to.
 async fn write_loop<W>(
     mut sink: W,
-    mut outbound: mpsc::Receiver<ServerMessage>,
+    mut outbound: mpsc::Receiver<String>,
     mut close: oneshot::Receiver<CloseFrame>,
 ) where
     W: Sink<Message> + Unpin,
@@ -236,7 +233,7 @@ async fn write_loop<W>(
             }
             next = outbound.recv() => match next {
                 Some(message) => {
-                    if sink.send(Message::Text(message.to_json().into())).await.is_err() {
+                    if sink.send(Message::Text(message.into())).await.is_err() {
                         break;
                     }
                 }

@@ -40,8 +40,8 @@ struct Registered {
     /// Tells apart successive connections of one session, so a late unregister of an old
     /// connection never removes its successor.
     connection_id: u64,
-    /// The connection's bounded outgoing queue.
-    outbound: mpsc::Sender<ServerMessage>,
+    /// The connection's bounded outgoing queue of encoded frames.
+    outbound: mpsc::Sender<String>,
     /// Asks the connection to end; taken when used.
     kick: Option<oneshot::Sender<Kick>>,
 }
@@ -81,11 +81,7 @@ impl Registry {
     }
 
     /// Registers a connection for `session`, kicking out any older one (take-over).
-    pub fn register(
-        &self,
-        session: &SessionId,
-        outbound: mpsc::Sender<ServerMessage>,
-    ) -> Registration {
+    pub fn register(&self, session: &SessionId, outbound: mpsc::Sender<String>) -> Registration {
         let connection_id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
         let (kick, kicked) = oneshot::channel();
         let previous = self.lock().insert(
@@ -143,7 +139,7 @@ impl Registry {
         let registered = connections
             .get_mut(session)
             .ok_or(SendError::NotConnected)?;
-        match registered.outbound.try_send(message) {
+        match registered.outbound.try_send(message.to_json()) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 registered.kick(Kick::SlowConsumer);
@@ -205,7 +201,10 @@ mod tests {
         registry
             .send_message(&session("s"), ServerMessage::Pong { ts: None })
             .unwrap();
-        assert_eq!(rx2.recv().await, Some(ServerMessage::Pong { ts: None }));
+        assert_eq!(
+            rx2.recv().await,
+            Some(ServerMessage::Pong { ts: None }.to_json())
+        );
         registry.unregister(&session("s"), second.connection_id);
         assert!(registry.is_empty());
     }

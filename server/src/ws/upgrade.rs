@@ -12,9 +12,10 @@ use axum::{
 use futures_util::StreamExt;
 use protocol::SessionId;
 
-/// Read buffer per socket. Client frames are small JSON; a large message grows the buffer for
-/// its duration only. axum's default (128 KiB) would dominate the memory of an idle session.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Read buffer per socket. tungstenite zero-fills it, so all of it is resident; client frames
+/// are small JSON, and a large message grows the buffer as needed. axum's default (128 KiB)
+/// would dominate the memory of an idle session.
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Upgrades to the session WebSocket, or refuses with 400 (bad id) or 503 (shutting down).
 pub async fn handle(
