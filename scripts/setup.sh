@@ -52,7 +52,10 @@ fi
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print}' Cargo.lock)
 if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]]; then
   say "installing wasm-bindgen-cli $bindgen_version"
-  cargo install wasm-bindgen-cli --version "$bindgen_version" --locked
+  # Its lock file can name a dependency version the registry no longer serves (seen here:
+  # webpki-roots 1.0.11); then resolve afresh, still at exactly this CLI version.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --locked \
+    || cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
 # 4. Node.js and the npm packages: Playwright and binaryen's wasm-opt (Debian's is too old).
