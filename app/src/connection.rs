@@ -243,7 +243,7 @@ mod browser {
                 store.model.set(Some(metadata.model));
                 store.push_entry(Author::Assistant, message);
             }
-            ServerMessage::Diff(proposal) => store.diffs.update(|diffs| diffs.push(proposal)),
+            ServerMessage::Diff(proposal) => store.diffs.update(|diffs| diffs.push(*proposal)),
             ServerMessage::FileUpdate { file_id, content } => store.file.update(|file| {
                 if file.id == file_id {
                     file.content = content;

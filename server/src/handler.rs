@@ -100,7 +100,7 @@ fn chat(
         },
     });
     if let Some(proposal) = proposal {
-        replies.push(ServerMessage::Diff(proposal));
+        replies.push(ServerMessage::Diff(Box::new(proposal)));
     }
     replies
 }
@@ -252,7 +252,7 @@ mod tests {
         replies
             .iter()
             .find_map(|m| match m {
-                ServerMessage::Diff(d) => Some(d.clone()),
+                ServerMessage::Diff(d) => Some((**d).clone()),
                 _ => None,
             })
             .expect("a diff")

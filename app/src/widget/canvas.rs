@@ -23,29 +23,40 @@ pub fn Canvas() -> impl IntoView {
         });
         on_cleanup(move || handle.remove());
     }
+    // Each part is erased to `AnyView`: the fully typed tree is too deep for release builds and
+    // costs compile time and wasm size.
+    let header = view! {
+        <header class="axe-header">
+            <h2>"AXE Canvas"</h2>
+            <StatusBadge/>
+            <ModelName/>
+            <span class="spacer"></span>
+            <button type="button" aria-label="Exit canvas" title="Exit canvas (Esc)"
+                on:click=move |_| leave()>"Exit canvas"</button>
+            <button type="button" aria-label="Minimize assistant" title="Minimize"
+                on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
+        </header>
+    }
+    .into_any();
+    let chat = view! {
+        <div class="canvas-chat">
+            <TakenOverNotice/>
+            <ChatLog/>
+            <ChatInput/>
+        </div>
+    }
+    .into_any();
+    let editor = view! {
+        <div class="canvas-editor">
+            <Editor/>
+            <DiffOverlay/>
+        </div>
+    }
+    .into_any();
     view! {
         <section class="axe-canvas" aria-label="AXE canvas">
-            <header class="axe-header">
-                <h2>"AXE Canvas"</h2>
-                <StatusBadge/>
-                <ModelName/>
-                <span class="spacer"></span>
-                <button type="button" aria-label="Exit canvas" title="Exit canvas (Esc)"
-                    on:click=move |_| leave()>"Exit canvas"</button>
-                <button type="button" aria-label="Minimize assistant" title="Minimize"
-                    on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
-            </header>
-            <div class="canvas-body">
-                <div class="canvas-chat">
-                    <TakenOverNotice/>
-                    <ChatLog/>
-                    <ChatInput/>
-                </div>
-                <div class="canvas-editor">
-                    <Editor/>
-                    <DiffOverlay/>
-                </div>
-            </div>
+            {header}
+            <div class="canvas-body">{chat}{editor}</div>
         </section>
     }
 }

@@ -23,8 +23,7 @@ pub fn Minimized() -> impl IntoView {
 #[component]
 pub fn Expanded() -> impl IntoView {
     let store = AxeStore::expect();
-    view! {
-        <section class="axe-panel" aria-label="AXE assistant">
+    let header = view! {
             <header class="axe-header">
                 <h2>"AXE"</h2>
                 <StatusIcon/>
@@ -35,6 +34,11 @@ pub fn Expanded() -> impl IntoView {
                 <button type="button" aria-label="Minimize assistant" title="Minimize"
                     on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
             </header>
+    }
+    .into_any();
+    view! {
+        <section class="axe-panel" aria-label="AXE assistant">
+            {header}
             <TakenOverNotice/>
             <ChatLog/>
             <ChatInput/>

@@ -17,7 +17,7 @@ pub enum ServerMessage {
     },
     /// Sent after a `chat_response` that proposes a change to a file: the client shows it for
     /// review and answers `diff_applied` or `diff_rejected`.
-    Diff(DiffProposal),
+    Diff(Box<DiffProposal>),
     /// Sent when the server's copy of a file changed (e.g. after `diff_applied`): the client
     /// replaces the file's content in its editor.
     FileUpdate {

@@ -165,7 +165,7 @@ impl Registry {
         session: &SessionId,
         diff: protocol::DiffProposal,
     ) -> Result<(), SendError> {
-        self.send_message(session, ServerMessage::Diff(diff))
+        self.send_message(session, ServerMessage::Diff(Box::new(diff)))
     }
 
     /// Tells `session` that a file's content changed.
