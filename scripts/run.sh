@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
+scripts/build-editor.sh
 cargo leptos build --release
 exec target/release/server

@@ -58,16 +58,19 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_
     || cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-# 4. Node.js and the npm packages: Playwright and binaryen's wasm-opt (Debian's is too old).
+# 4. Node.js and the npm packages: Playwright and binaryen's wasm-opt (Debian's is too old) in
+#    end2end/, CodeMirror and esbuild in frontend/editor/. Reinstalled when a lock file changes.
 if ! command -v npm >/dev/null; then
   apt_install nodejs npm
 fi
-stamp=end2end/node_modules/.axe-lock-stamp
-if [[ ! -f "$stamp" ]] || ! cmp -s end2end/package-lock.json "$stamp"; then
-  say "installing npm packages in end2end/"
-  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
-  cp end2end/package-lock.json "$stamp"
-fi
+for dir in end2end frontend/editor; do
+  stamp=$dir/node_modules/.axe-lock-stamp
+  if [[ ! -f "$stamp" ]] || ! cmp -s "$dir/package-lock.json" "$stamp"; then
+    say "installing npm packages in $dir/"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    cp "$dir/package-lock.json" "$stamp"
+  fi
+done
 
 # 5. The browser for the end-to-end tests.
 if $want_test_tools && [[ ! -x /usr/bin/chromium ]]; then

@@ -23,8 +23,10 @@ cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D war
 
 step "Rust tests"
 cargo test -p protocol -p server
+cargo test -p app --features ssr
 
 step "release build"
+scripts/build-editor.sh
 cargo leptos build --release
 
 step "size report"

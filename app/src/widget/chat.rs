@@ -7,12 +7,20 @@ use crate::{
 };
 use leptos::{ev::KeyboardEvent, html, prelude::*};
 
-/// The conversation; new entries are announced to screen readers.
+/// The conversation; new entries are announced to screen readers and scrolled into view.
 #[component]
 pub fn ChatLog() -> impl IntoView {
     let store = AxeStore::expect();
+    let log: NodeRef<html::Ol> = NodeRef::new();
+    Effect::new(move || {
+        store.messages.track();
+        if let Some(element) = log.get() {
+            // After the frame that renders the new entry, so its height counts.
+            request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
+        }
+    });
     view! {
-        <ol class="chat-log" aria-live="polite" aria-label="Conversation">
+        <ol class="chat-log" node_ref=log aria-live="polite" aria-label="Conversation">
             <For each=move || store.messages.get() key=|entry| entry.id let:entry>
                 {
                     let (class, who) = match entry.author {

@@ -1,72 +1,171 @@
-//! The canvas's code editor: the open file with line numbers; Tab indents; edits reach the
-//! server as `file_updated` after 2 s without typing.
+//! The canvas's code editor: CodeMirror 6 (line numbers, syntax highlighting, undo/redo, Tab
+//! indentation), bundled as a separate ES module that is imported only when the canvas opens, so
+//! the widget's own wasm does not carry it. Edits reach the server as `file_updated` after 2 s
+//! without typing; the server's `file_update` replaces the text.
 
 use crate::store::AxeStore;
-use leptos::{ev::KeyboardEvent, html, prelude::*};
-use std::time::Duration;
+use leptos::{html, prelude::*};
 
-/// Quiet time after the last keystroke before the file is sent.
-const SYNC_DELAY: Duration = Duration::from_secs(2);
+/// How far loading the editor module has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+// Only the browser build loads the module; the server renders `Loading`.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub enum LoadState {
+    /// The module is being fetched (also what the server renders).
+    Loading,
+    /// The editor is mounted.
+    Ready,
+    /// The module could not be loaded or mounted.
+    Failed(String),
+}
 
 /// The editor.
 #[component]
 pub fn Editor() -> impl IntoView {
     let store = AxeStore::expect();
-    let area: NodeRef<html::Textarea> = NodeRef::new();
-    let pending = StoredValue::new(None::<TimeoutHandle>);
-    let line_numbers = move || {
-        let count = store.file.with(|f| f.content.split('\n').count().max(1));
-        (1..=count)
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let schedule_sync = move || {
-        if let Some(previous) = pending.get_value() {
-            previous.clear();
-        }
-        let handle = set_timeout_with_handle(move || store.send_file_update(), SYNC_DELAY).ok();
-        pending.set_value(handle);
-    };
-    let on_input = move |event| {
-        let value = event_target_value(&event);
-        store.file.update(|file| file.content = value);
-        schedule_sync();
-    };
-    let on_key = move |event: KeyboardEvent| {
-        if event.key() != "Tab" || event.ctrl_key() || event.alt_key() || event.meta_key() {
-            return;
-        }
-        let Some(element) = area.get() else { return };
-        event.prevent_default();
-        // setRangeText keeps the browser's undo history, unlike setting the value.
-        let start = element.selection_start().ok().flatten().unwrap_or(0);
-        let end = element.selection_end().ok().flatten().unwrap_or(start);
-        let _ = element.set_range_text_with_start_and_end_and_mode("    ", start, end, "end");
-        store.file.update(|file| file.content = element.value());
-        schedule_sync();
-    };
-    on_cleanup(move || {
-        if let Some(handle) = pending.get_value() {
-            handle.clear();
-        }
-    });
+    let host: NodeRef<html::Div> = NodeRef::new();
+    let state = RwSignal::new(LoadState::Loading);
+    #[cfg(feature = "hydrate")]
+    codemirror::attach(store, host, state);
     let file_name = move || store.file.with(|f| format!("{} ({})", f.name, f.language));
+    let status = move || match state.get() {
+        LoadState::Loading => Some("Loading the editor…".to_owned()),
+        LoadState::Ready => None,
+        LoadState::Failed(why) => Some(format!("The editor could not be loaded: {why}")),
+    };
     view! {
         <div class="editor">
             <div class="editor-title">{file_name}</div>
-            <div class="editor-body">
-                <pre class="gutter" aria-hidden="true">{line_numbers}</pre>
-                <textarea
-                    node_ref=area
-                    class="code"
-                    spellcheck="false"
-                    aria-label="Code editor"
-                    prop:value=move || store.file.with(|f| f.content.clone())
-                    on:input=on_input
-                    on:keydown=on_key
-                ></textarea>
-            </div>
+            <p class="editor-status" aria-live="polite">{status}</p>
+            // CodeMirror mounts inside; Leptos renders no children here, so hydration and
+            // CodeMirror never touch the same nodes.
+            <div class="editor-host" node_ref=host></div>
         </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod codemirror {
+    use super::LoadState;
+    use crate::store::AxeStore;
+    use js_sys::{Function, Object, Reflect};
+    use leptos::{html, prelude::*};
+    use std::time::Duration;
+    use wasm_bindgen::{prelude::*, JsCast};
+
+    /// Quiet time after the last keystroke before the file is sent.
+    const SYNC_DELAY: Duration = Duration::from_secs(2);
+
+    /// Where the editor module is served from (built from `frontend/editor/`).
+    const EDITOR_MODULE_URL: &str = "/editor/axe-editor.js";
+
+    /// The accessible name of the editing area.
+    const EDITOR_LABEL: &str = "Code editor";
+
+    #[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
+    extern "C" {
+        /// The browser's dynamic `import()`, which Rust cannot spell directly.
+        fn import_module(url: &str) -> js_sys::Promise;
+    }
+
+    /// The mounted editor and the callback it calls, kept alive together.
+    struct Mounted {
+        handle: JsValue,
+        _on_change: Closure<dyn FnMut(String)>,
+    }
+
+    fn call(target: &JsValue, method: &str, arg: Option<&JsValue>) -> Result<(), JsValue> {
+        let function: Function = Reflect::get(target, &method.into())?.dyn_into()?;
+        match arg {
+            Some(arg) => function.call1(target, arg)?,
+            None => function.call0(target)?,
+        };
+        Ok(())
+    }
+
+    fn describe(error: &JsValue) -> String {
+        error
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| error.as_string())
+            .unwrap_or_else(|| "unknown error".into())
+    }
+
+    /// Loads the module once the host element exists, mounts the editor, and wires it both ways.
+    pub fn attach(store: AxeStore, host: NodeRef<html::Div>, state: RwSignal<LoadState>) {
+        let mounted = StoredValue::new_local(None::<Mounted>);
+        let pending_sync = StoredValue::new(None::<TimeoutHandle>);
+        let schedule_sync = move || {
+            if let Some(previous) = pending_sync.get_value() {
+                previous.clear();
+            }
+            let handle = set_timeout_with_handle(move || store.send_file_update(), SYNC_DELAY).ok();
+            pending_sync.set_value(handle);
+        };
+
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let Some(element) = host.get() else {
+                return false;
+            };
+            leptos::task::spawn_local(async move {
+                match mount(store, element.into(), schedule_sync).await {
+                    Ok(ready) => {
+                        mounted.set_value(Some(ready));
+                        state.set(LoadState::Ready);
+                    }
+                    Err(error) => state.set(LoadState::Failed(describe(&error))),
+                }
+            });
+            true
+        });
+
+        // The server's copy (or an applied diff) replaces the text; the editor ignores no-ops.
+        Effect::new(move || {
+            let content = store.file.with(|f| f.content.clone());
+            mounted.with_value(|m| {
+                if let Some(m) = m {
+                    let _ = call(&m.handle, "setDoc", Some(&content.into()));
+                }
+            });
+        });
+
+        on_cleanup(move || {
+            if let Some(handle) = pending_sync.get_value() {
+                handle.clear();
+            }
+            mounted.update_value(|m| {
+                if let Some(m) = m.take() {
+                    // Destroying twice or after the page went away is harmless.
+                    let _ = call(&m.handle, "destroy", None);
+                }
+            });
+        });
+    }
+
+    async fn mount(
+        store: AxeStore,
+        parent: JsValue,
+        schedule_sync: impl Fn() + 'static,
+    ) -> Result<Mounted, JsValue> {
+        let module = wasm_bindgen_futures::JsFuture::from(import_module(EDITOR_MODULE_URL)).await?;
+        let mount: Function = Reflect::get(&module, &"mount".into())?.dyn_into()?;
+        let on_change = Closure::<dyn FnMut(String)>::new(move |text: String| {
+            store.file.update(|file| file.content = text);
+            schedule_sync();
+        });
+        let file = store.file.get_untracked();
+        let options = Object::new();
+        Reflect::set(&options, &"doc".into(), &file.content.into())?;
+        Reflect::set(&options, &"language".into(), &file.language.into())?;
+        Reflect::set(&options, &"label".into(), &EDITOR_LABEL.into())?;
+        Reflect::set(&options, &"onChange".into(), on_change.as_ref())?;
+        let handle = mount.call2(&JsValue::NULL, &parent, &options)?;
+        Ok(Mounted {
+            handle,
+            _on_change: on_change,
+        })
     }
 }

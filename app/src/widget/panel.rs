@@ -30,7 +30,12 @@ pub fn Expanded() -> impl IntoView {
                 <ModelName/>
                 <span class="spacer"></span>
                 <button type="button" aria-label="Maximize to canvas" title="Maximize"
-                    on:click=move |_| store.view.set(WidgetView::Canvas)>"⛶"</button>
+                    on:click=move |_| store.view.set(WidgetView::Canvas)>
+                    <svg viewBox="0 0 24 24" width="14" height="14" aria-hidden="true" fill="none"
+                        stroke="currentColor" stroke-width="2" stroke-linecap="round">
+                        <path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/>
+                    </svg>
+                </button>
                 <button type="button" aria-label="Minimize assistant" title="Minimize"
                     on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
             </header>

@@ -1,0 +1,114 @@
+//! The real server binary as a process: clear start-up errors, and SIGTERM closing sockets with
+//! 1001 before a clean exit.
+
+mod common;
+
+use common::{expect_close, ping, Client, EVENT_TIMEOUT};
+use std::{
+    io::{BufRead, BufReader},
+    net::TcpListener,
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+};
+
+fn server_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    // cargo-leptos bakes this in at build time; a plain `cargo test` build does not.
+    command
+        .env("LEPTOS_OUTPUT_NAME", "axe")
+        .env_remove("AXE_ADDR")
+        .env_remove("AXE_IDLE_TIMEOUT_SECS")
+        .env("AXE_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs the server expecting it to fail at once; returns its exit code and stderr.
+fn run_to_failure(command: &mut Command) -> (Option<i32>, String) {
+    let output = command.output().expect("server runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_port_in_use_is_a_one_line_error_and_a_failing_exit() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (code, stderr) = run_to_failure(server_command().env("AXE_ADDR", addr.to_string()));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_invalid_setting_names_the_variable() {
+    let (code, stderr) = run_to_failure(server_command().env("AXE_IDLE_TIMEOUT_SECS", "ninety"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("AXE_IDLE_TIMEOUT_SECS=\"ninety\""),
+        "{stderr}"
+    );
+}
+
+/// Starts the binary on a free port and waits for its "listening" log line.
+fn start_server() -> (Child, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = server_command().env("AXE_ADDR", &addr).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (ready_tx, ready_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(EVENT_TIMEOUT)
+        .expect("the server logs that it is listening");
+    (child, addr)
+}
+
+async fn connect(addr: &str, session: &str) -> Client {
+    let url = format!("ws://{addr}/api/axe/ws/{session}");
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+#[tokio::test]
+async fn sigterm_closes_every_socket_with_1001_and_exits_cleanly() {
+    let (mut child, addr) = start_server();
+    let mut clients = Vec::new();
+    for i in 0..3 {
+        let mut client = connect(&addr, &format!("term-{i}")).await;
+        ping(&mut client, i).await;
+        clients.push(client);
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for client in &mut clients {
+        assert_eq!(expect_close(client).await.0, 1001);
+    }
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
+}
