@@ -34,7 +34,7 @@ mod browser {
     use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
     use crate::{
         session,
-        store::{Author, AxeStore, ConnectionStatus},
+        store::{Author, AxeStore, ConnectionStatus, EntryStatus},
     };
     use futures_channel::mpsc::UnboundedReceiver;
     use futures_util::{future::FutureExt, select, SinkExt, StreamExt};
@@ -239,9 +239,41 @@ mod browser {
             }
         };
         match message {
+            ServerMessage::ChatDelta { message_id, delta } => {
+                match store.reply_entry(&message_id) {
+                    Some(entry) => entry.text.update(|text| text.push_str(&delta)),
+                    None => {
+                        store.push_reply(
+                            Author::Assistant,
+                            delta,
+                            Some(message_id),
+                            EntryStatus::Streaming,
+                        );
+                    }
+                }
+            }
             ServerMessage::ChatResponse { message, metadata } => {
+                let status = match metadata.finish_reason.as_str() {
+                    "stopped" => EntryStatus::Stopped,
+                    "error" => EntryStatus::Failed,
+                    _ => EntryStatus::Complete,
+                };
                 store.model.set(Some(metadata.model));
-                store.push_entry(Author::Assistant, message);
+                match store.reply_entry(&metadata.message_id) {
+                    Some(entry) => {
+                        entry.text.set(message);
+                        entry.status.set(status);
+                    }
+                    None => {
+                        store.push_reply(
+                            Author::Assistant,
+                            message,
+                            Some(metadata.message_id),
+                            status,
+                        );
+                    }
+                }
+                store.awaiting_reply.set(false);
             }
             ServerMessage::Diff(proposal) => store.diffs.update(|diffs| diffs.push(*proposal)),
             ServerMessage::FileUpdate { file_id, content } => store.file.update(|file| {
@@ -256,6 +288,10 @@ mod browser {
             }
             ServerMessage::Pong { .. } => return true,
             ServerMessage::Error { code, message } => {
+                // A refused chat gets no reply; a failed model still sends its `chat_response`.
+                if code != protocol::ErrorCode::ModelError {
+                    store.awaiting_reply.set(false);
+                }
                 store.push_entry(Author::Notice, format!("⚠ {code}: {message}"));
             }
         }

@@ -38,15 +38,33 @@ pub enum Author {
     Notice,
 }
 
-/// One entry of the conversation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an assistant reply stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryStatus {
+    /// Complete (or not a reply at all).
+    Complete,
+    /// Text is still arriving.
+    Streaming,
+    /// The person pressed Stop; the text is partial.
+    Stopped,
+    /// The model failed; the text is partial.
+    Failed,
+}
+
+/// One entry of the conversation. Text and status are signals so a streaming reply updates in
+/// place.
+#[derive(Debug, Clone, Copy)]
 pub struct ChatEntry {
     /// Position in the conversation, unique per widget.
     pub id: u64,
     /// Who wrote it.
     pub author: Author,
+    /// The server's reply id, for assistant replies.
+    pub message_id: Option<StoredValue<String>>,
     /// Its text (Markdown for the assistant).
-    pub text: String,
+    pub text: RwSignal<String>,
+    /// Whether it is complete.
+    pub status: RwSignal<EntryStatus>,
 }
 
 /// The file open in the canvas editor.
@@ -62,13 +80,37 @@ pub struct EditorFile {
     pub content: String,
 }
 
+/// What the editor shows before the person types anything.
+const DEFAULT_FILE: &str = "//! A small program to try AXE on.
+
+use std::collections::HashMap;
+
+fn main() {
+    println!(\"Hello from AXE!\");
+    let counts = count_words(\"the quick brown fox jumps over the lazy dog the end\");
+    let mut words: Vec<_> = counts.into_iter().collect();
+    words.sort();
+    for (word, count) in words {
+        println!(\"{word}: {count}\");
+    }
+}
+
+fn count_words(text: &str) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for word in text.split_whitespace() {
+        *counts.entry(word).or_insert(0) += 1;
+    }
+    counts
+}
+";
+
 impl Default for EditorFile {
     fn default() -> Self {
         Self {
             id: "main".into(),
             name: "main.rs".into(),
             language: "rust".into(),
-            content: "fn main() {\n    println!(\"Hello from AXE!\");\n}\n".into(),
+            content: DEFAULT_FILE.into(),
         }
     }
 }
@@ -99,6 +141,8 @@ pub struct AxeStore {
     pub view: RwSignal<WidgetView>,
     /// The name of what answers, from the latest reply's metadata.
     pub model: RwSignal<Option<String>>,
+    /// True from sending a chat message until its reply is complete (or refused).
+    pub awaiting_reply: RwSignal<bool>,
     /// Bumped when the person asks to take a taken-over session back.
     pub reclaim: RwSignal<u32>,
     outbox: StoredValue<UnboundedSender<ClientMessage>>,
@@ -117,6 +161,7 @@ impl AxeStore {
             file: RwSignal::new(EditorFile::default()),
             view: RwSignal::new(view),
             model: RwSignal::new(None),
+            awaiting_reply: RwSignal::new(false),
             reclaim: RwSignal::new(0),
             outbox: StoredValue::new(outbox),
             inbox: StoredValue::new(Some(inbox)),
@@ -143,18 +188,65 @@ impl AxeStore {
     }
 
     /// Appends an entry to the conversation.
-    pub fn push_entry(&self, author: Author, text: String) {
-        let id = self.next_entry.try_update_value(|n| {
-            *n += 1;
-            *n
-        });
-        self.messages.update(|messages| {
-            messages.push(ChatEntry {
-                id: id.unwrap_or_default(),
-                author,
-                text,
+    pub fn push_entry(&self, author: Author, text: String) -> ChatEntry {
+        self.push_reply(author, text, None, EntryStatus::Complete)
+    }
+
+    /// Appends an entry, with the server's reply id and a status.
+    pub fn push_reply(
+        &self,
+        author: Author,
+        text: String,
+        message_id: Option<String>,
+        status: EntryStatus,
+    ) -> ChatEntry {
+        let id = self
+            .next_entry
+            .try_update_value(|n| {
+                *n += 1;
+                *n
             })
-        });
+            .unwrap_or_default();
+        let entry = ChatEntry {
+            id,
+            author,
+            message_id: message_id.map(StoredValue::new),
+            text: RwSignal::new(text),
+            status: RwSignal::new(status),
+        };
+        self.messages.update(|messages| messages.push(entry));
+        entry
+    }
+
+    /// The entry of the reply `message_id`, if it is in the conversation.
+    pub fn reply_entry(&self, message_id: &str) -> Option<ChatEntry> {
+        self.messages.with_untracked(|messages| {
+            messages
+                .iter()
+                .rev()
+                .find(|e| {
+                    e.message_id
+                        .is_some_and(|id| id.with_value(|id| id == message_id))
+                })
+                .copied()
+        })
+    }
+
+    /// The reply that is streaming now, if any.
+    pub fn streaming_reply(&self) -> Option<String> {
+        self.messages.with(|messages| {
+            messages
+                .iter()
+                .rev()
+                .find(|e| e.status.get() == EntryStatus::Streaming)
+                .and_then(|e| e.message_id.map(|id| id.get_value()))
+        })
+    }
+
+    /// Asks the server to stop the reply being generated.
+    pub fn send_stop(&self) {
+        let message_id = self.streaming_reply();
+        self.send(ClientMessage::Stop { message_id });
     }
 
     /// Sends the person's chat message with the open file as context, and shows it.
@@ -165,6 +257,7 @@ impl AxeStore {
             _ => "expanded",
         };
         self.push_entry(Author::User, text.clone());
+        self.awaiting_reply.set(true);
         self.send(ClientMessage::Chat {
             message: text,
             context: Some(ChatContext {
@@ -179,9 +272,10 @@ impl AxeStore {
         });
     }
 
-    /// Tells the server the person applied `diff_id`.
-    pub fn send_diff_applied(&self, diff_id: String) {
-        self.send(ClientMessage::DiffApplied { diff_id });
+    /// Tells the server the person applied `diff_id`: the hunks at the indexes `hunks`, or all
+    /// of them when `None`.
+    pub fn send_diff_applied(&self, diff_id: String, hunks: Option<Vec<u32>>) {
+        self.send(ClientMessage::DiffApplied { diff_id, hunks });
     }
 
     /// Tells the server the person rejected `diff_id`.

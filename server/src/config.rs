@@ -1,6 +1,9 @@
 //! Configuration from environment variables, each with a documented default (see the README).
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    llm::{openai::OpenAiConfig, prompt::PromptBudget},
+};
 use std::{net::SocketAddr, time::Duration};
 
 /// Everything the server can be told at start-up.
@@ -23,6 +26,13 @@ pub struct Config {
     pub outbound_queue: usize,
     /// How long shutdown waits for connections to close (`AXE_SHUTDOWN_GRACE_SECS`; 5).
     pub shutdown_grace: Duration,
+    /// The OpenAI-compatible model server (`AXE_LLM_*`); `None` uses the offline responder.
+    pub llm: Option<OpenAiConfig>,
+    /// How much of the file and conversation goes into a prompt (`AXE_LLM_FILE_CHARS`; 12000,
+    /// `AXE_LLM_HISTORY_TURNS`; 10).
+    pub prompt_budget: PromptBudget,
+    /// The offline responder's pause between streamed pieces (`AXE_OFFLINE_DELAY_MS`; 25).
+    pub offline_delay: Duration,
 }
 
 impl Config {
@@ -36,6 +46,12 @@ impl Config {
             max_file_bytes: 512 * 1024,
             outbound_queue: 64,
             shutdown_grace: Duration::from_secs(5),
+            llm: None,
+            prompt_budget: PromptBudget {
+                file_chars: 12_000,
+                history_turns: 10,
+            },
+            offline_delay: Duration::from_millis(25),
         }
     }
 
@@ -68,7 +84,68 @@ impl Config {
                 reason: "expected IP:PORT, e.g. 127.0.0.1:3000".into(),
             })?,
         };
+        let llm = match lookup("AXE_LLM_BASE_URL").filter(|url| !url.trim().is_empty()) {
+            None => None,
+            Some(base_url) => {
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    return Err(Error::InvalidSetting {
+                        name: "AXE_LLM_BASE_URL",
+                        value: base_url,
+                        reason:
+                            "expected an http:// or https:// URL, e.g. http://127.0.0.1:8080/v1"
+                                .into(),
+                    });
+                }
+                let temperature = match lookup("AXE_LLM_TEMPERATURE") {
+                    None => 0.2,
+                    Some(raw) => match raw.trim().parse::<f32>() {
+                        Ok(t) if (0.0..=2.0).contains(&t) => t,
+                        _ => {
+                            return Err(Error::InvalidSetting {
+                                name: "AXE_LLM_TEMPERATURE",
+                                value: raw,
+                                reason: "expected a number from 0 to 2".into(),
+                            })
+                        }
+                    },
+                };
+                Some(OpenAiConfig {
+                    base_url,
+                    model: lookup("AXE_LLM_MODEL").unwrap_or_else(|| "default".into()),
+                    api_key: lookup("AXE_LLM_API_KEY").filter(|k| !k.is_empty()),
+                    temperature,
+                    max_tokens: count("AXE_LLM_MAX_TOKENS", 1024)? as u32,
+                    connect_timeout: seconds(
+                        "AXE_LLM_CONNECT_TIMEOUT_SECS",
+                        Duration::from_secs(10),
+                    )?,
+                    idle_timeout: seconds("AXE_LLM_TIMEOUT_SECS", Duration::from_secs(60))?,
+                })
+            }
+        };
+        let offline_delay = match lookup("AXE_OFFLINE_DELAY_MS") {
+            None => defaults.offline_delay,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(ms) => Duration::from_millis(ms),
+                Err(_) => {
+                    return Err(Error::InvalidSetting {
+                        name: "AXE_OFFLINE_DELAY_MS",
+                        value: raw,
+                        reason: "expected a whole number of milliseconds".into(),
+                    })
+                }
+            },
+        };
         Ok(Self {
+            llm,
+            prompt_budget: PromptBudget {
+                file_chars: count("AXE_LLM_FILE_CHARS", defaults.prompt_budget.file_chars)?,
+                history_turns: count(
+                    "AXE_LLM_HISTORY_TURNS",
+                    defaults.prompt_budget.history_turns,
+                )?,
+            },
+            offline_delay,
             addr,
             log_filter: lookup("AXE_LOG").unwrap_or(defaults.log_filter),
             idle_timeout: seconds("AXE_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
@@ -130,5 +207,25 @@ mod tests {
         );
         assert!(from(&[("AXE_OUTBOUND_QUEUE", "0")]).is_err());
         assert!(from(&[("AXE_ADDR", "localhost")]).is_err());
+        assert!(from(&[("AXE_LLM_BASE_URL", "localhost:8080")]).is_err());
+        assert!(from(&[
+            ("AXE_LLM_BASE_URL", "http://x/v1"),
+            ("AXE_LLM_TEMPERATURE", "hot")
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn a_base_url_selects_the_model_server() {
+        assert!(from(&[]).unwrap().llm.is_none());
+        let config = from(&[
+            ("AXE_LLM_BASE_URL", "http://127.0.0.1:8080/v1"),
+            ("AXE_LLM_MODEL", "gemma"),
+        ])
+        .unwrap();
+        let llm = config.llm.unwrap();
+        assert_eq!(llm.model, "gemma");
+        assert_eq!(llm.max_tokens, 1024);
+        assert!(llm.api_key.is_none());
     }
 }

@@ -39,6 +39,39 @@ pub fn hunks(original: &str, modified: &str) -> Vec<Hunk> {
         .collect()
 }
 
+/// The text that results from taking only the `accepted` hunks (indexes into [`hunks`] of the
+/// same two texts) of the change from `original` to `modified`; the others keep the original.
+///
+/// Works on `similar`'s own line slices, so line endings (CRLF, a missing final newline) come
+/// through exactly as they were.
+pub fn apply_selected(original: &str, modified: &str, accepted: &[usize]) -> String {
+    let diff = TextDiff::from_lines(original, modified);
+    let old = diff.old_slices();
+    let new = diff.new_slices();
+    let groups = diff.grouped_ops(CONTEXT_LINES);
+    let hunk_of = |op: &similar::DiffOp| {
+        groups.iter().position(|group| {
+            group.iter().any(|g| {
+                g.tag() != similar::DiffTag::Equal
+                    && g.old_range() == op.old_range()
+                    && g.new_range() == op.new_range()
+            })
+        })
+    };
+    let mut out = String::with_capacity(original.len().max(modified.len()));
+    for op in diff.ops() {
+        let take_new = op.tag() != similar::DiffTag::Equal
+            && hunk_of(op).is_some_and(|hunk| accepted.contains(&hunk));
+        let lines = if take_new {
+            &new[op.new_range()]
+        } else {
+            &old[op.old_range()]
+        };
+        lines.iter().for_each(|line| out.push_str(line));
+    }
+    out
+}
+
 /// Unified diffs number lines from 1, and name the line *before* an empty range.
 fn unified_start(start: usize, len: usize) -> u32 {
     to_u32(if len == 0 { start } else { start + 1 })
@@ -94,6 +127,38 @@ mod tests {
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].header(), "@@ -1,5 +1,5 @@");
         assert_eq!(found[1].header(), "@@ -16,5 +16,5 @@");
+    }
+
+    #[test]
+    fn applying_some_hunks_takes_exactly_those() {
+        let original: String = (1..=20).map(|n| format!("line {n}\n")).collect();
+        let modified = original
+            .replace("line 2\n", "line two\n")
+            .replace("line 19\n", "line nineteen\n");
+        assert_eq!(apply_selected(&original, &modified, &[0, 1]), modified);
+        assert_eq!(apply_selected(&original, &modified, &[]), original);
+        assert_eq!(
+            apply_selected(&original, &modified, &[0]),
+            original.replace("line 2\n", "line two\n")
+        );
+        assert_eq!(
+            apply_selected(&original, &modified, &[1]),
+            original.replace("line 19\n", "line nineteen\n")
+        );
+    }
+
+    #[test]
+    fn selected_hunks_keep_crlf_missing_newlines_and_empty_files() {
+        let crlf_old: String = ('a'..='o').map(|c| format!("{c}\r\n")).collect();
+        let crlf_new = crlf_old.replace("b\r\n", "B\r\n").replace("n\r\n", "N\r\n");
+        assert_eq!(hunks(&crlf_old, &crlf_new).len(), 2);
+        assert_eq!(
+            apply_selected(&crlf_old, &crlf_new, &[1]),
+            crlf_old.replace("n\r\n", "N\r\n")
+        );
+        assert_eq!(apply_selected("x", "x\ny", &[0]), "x\ny");
+        assert_eq!(apply_selected("", "new\n", &[0]), "new\n");
+        assert_eq!(apply_selected("é\n", "ü\n", &[0]), "ü\n");
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum Error {
         /// Why the operating system refused.
         source: std::io::Error,
     },
+    /// The model client could not be set up.
+    #[error("cannot set up the model client: {0}")]
+    Llm(String),
     /// Serving failed after start-up.
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),

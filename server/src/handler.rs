@@ -1,44 +1,73 @@
 //! What the server does with each client message: pure logic over one session's state, so it is
-//! tested without sockets. The connection module feeds it and sends what it returns.
+//! tested without sockets. The connection module feeds it and sends what it returns; a chat
+//! message comes back as a [`Job`] for the generation task rather than as a reply.
 
 use crate::{
     diff,
-    responder::{self, OFFLINE_MODEL},
+    llm::{
+        generation::Job,
+        prompt::{self, PromptBudget},
+        Role, Turn,
+    },
     session::{FileState, SessionState, MAX_FILES_PER_SESSION},
 };
 use protocol::{
-    ActiveFile, ChatMetadata, ClientMessage, DiffOutcome, DiffProposal, ErrorCode, ServerMessage,
+    ActiveFile, ClientMessage, DiffOutcome, DiffProposal, ErrorCode, ServerMessage, SessionId,
 };
 
-/// Size limits the handler enforces on message contents.
+/// Limits and budgets the handler applies.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest chat text or file content, in bytes.
     pub max_text_bytes: usize,
+    /// How much of the file and conversation goes into a prompt.
+    pub prompt: PromptBudget,
 }
 
-/// Processes one message for a session and returns the replies, in order.
+/// What handling one message produced.
+#[derive(Debug, Default)]
+pub struct Handled {
+    /// Messages to send back at once, in order.
+    pub replies: Vec<ServerMessage>,
+    /// A reply to generate, for a `chat`.
+    pub job: Option<Job>,
+}
+
+impl From<Vec<ServerMessage>> for Handled {
+    fn from(replies: Vec<ServerMessage>) -> Self {
+        Self { replies, job: None }
+    }
+}
+
+/// Processes one message for `session_id`, whose state is `session`.
+///
+/// `ping` and `stop` are answered by the connection itself (they need no session state, or the
+/// generation registry); here they produce nothing.
 pub fn handle(
+    session_id: &SessionId,
     session: &mut SessionState,
     message: ClientMessage,
     limits: Limits,
-) -> Vec<ServerMessage> {
+) -> Handled {
     match message {
-        ClientMessage::Ping { ts } => vec![ServerMessage::Pong { ts }],
+        ClientMessage::Ping { ts } => vec![ServerMessage::Pong { ts }].into(),
+        ClientMessage::Stop { .. } => Handled::default(),
         ClientMessage::Chat { message, context } => {
             let active_file = context.and_then(|c| c.active_file);
-            chat(session, &message, active_file, limits)
+            chat(session_id, session, message, active_file, limits)
         }
-        ClientMessage::DiffApplied { diff_id } => apply(session, &diff_id),
-        ClientMessage::DiffRejected { diff_id } => reject(session, &diff_id),
+        ClientMessage::DiffApplied { diff_id, hunks } => {
+            apply(session, &diff_id, hunks.as_deref()).into()
+        }
+        ClientMessage::DiffRejected { diff_id } => reject(session, &diff_id).into(),
         ClientMessage::FileUpdated {
             file_id,
             content,
             name,
             language,
         } => match store_file(session, file_id, content, name, language, limits) {
-            Ok(()) => Vec::new(),
-            Err(error) => vec![error],
+            Ok(()) => Handled::default(),
+            Err(error) => vec![error].into(),
         },
     }
 }
@@ -51,13 +80,14 @@ fn too_large(what: &str, limits: Limits) -> ServerMessage {
 }
 
 fn chat(
+    session_id: &SessionId,
     session: &mut SessionState,
-    message: &str,
+    message: String,
     active_file: Option<ActiveFile>,
     limits: Limits,
-) -> Vec<ServerMessage> {
+) -> Handled {
     if message.len() > limits.max_text_bytes {
-        return vec![too_large("the chat message", limits)];
+        return vec![too_large("the chat message", limits)].into();
     }
     let file_id = match active_file {
         None => None,
@@ -72,41 +102,38 @@ fn chat(
                     Some(active.language),
                     limits,
                 ) {
-                    return vec![error];
+                    return vec![error].into();
                 }
             } else if !session.files.contains_key(&id) {
                 return vec![ServerMessage::error(
                     ErrorCode::UnknownFile,
                     format!("no file {id:?} in this session; send its content first"),
-                )];
+                )]
+                .into();
             }
             Some(id)
         }
     };
-
     let file = file_id.as_ref().and_then(|id| session.files.get(id));
-    let reply = responder::respond(message, file);
-    let mut replies = Vec::new();
-    let proposal = match (file_id, reply.new_content) {
-        (Some(file_id), Some(new_content)) => propose(session, file_id, new_content),
-        _ => None,
-    };
-    replies.push(ServerMessage::ChatResponse {
-        message: reply.text,
-        metadata: ChatMetadata {
-            model: OFFLINE_MODEL.into(),
-            finish_reason: "stop".into(),
-            diff_count: u32::from(proposal.is_some()),
-        },
+    let request = prompt::build(&session.history, &message, file, limits.prompt);
+    session.push_turn(Turn {
+        role: Role::User,
+        content: message,
     });
-    if let Some(proposal) = proposal {
-        replies.push(ServerMessage::Diff(Box::new(proposal)));
+    Handled {
+        replies: Vec::new(),
+        job: Some(Job {
+            session: session_id.clone(),
+            message_id: session.new_message_id(),
+            request,
+            active_file: file_id,
+        }),
     }
-    replies
 }
 
-/// Computes and remembers a diff of the file `file_id` to `new_content`; `None` if no change.
-fn propose(
+/// Computes and remembers a diff of the file `file_id` to `new_content`; `None` if the file is
+/// unknown or nothing changes.
+pub fn propose(
     session: &mut SessionState,
     file_id: String,
     new_content: String,
@@ -136,7 +163,27 @@ fn unknown_diff(diff_id: &str) -> ServerMessage {
     )
 }
 
-fn apply(session: &mut SessionState, diff_id: &str) -> Vec<ServerMessage> {
+fn apply(session: &mut SessionState, diff_id: &str, hunks: Option<&[u32]>) -> Vec<ServerMessage> {
+    let Some(proposal) = session.pending_diffs.get(diff_id) else {
+        return vec![unknown_diff(diff_id)];
+    };
+    let accepted: Vec<usize> = match hunks {
+        None => (0..proposal.hunks.len()).collect(),
+        Some(chosen) => {
+            let chosen: Vec<usize> = chosen.iter().map(|&i| i as usize).collect();
+            if let Some(bad) = chosen.iter().find(|&&i| i >= proposal.hunks.len()) {
+                // Refused without touching the diff, so the person can still decide.
+                return vec![ServerMessage::error(
+                    ErrorCode::InvalidPayload,
+                    format!(
+                        "diff {diff_id:?} has {} hunks; there is no hunk {bad}",
+                        proposal.hunks.len()
+                    ),
+                )];
+            }
+            chosen
+        }
+    };
     let Some(proposal) = session.take_diff(diff_id) else {
         return vec![unknown_diff(diff_id)];
     };
@@ -156,7 +203,7 @@ fn apply(session: &mut SessionState, diff_id: &str) -> Vec<ServerMessage> {
             ),
         )];
     }
-    file.content = proposal.modified;
+    file.content = diff::apply_selected(&proposal.original, &proposal.modified, &accepted);
     vec![
         ServerMessage::FileUpdate {
             file_id: proposal.file_id,
@@ -230,10 +277,22 @@ mod tests {
 
     const LIMITS: Limits = Limits {
         max_text_bytes: 1024,
+        prompt: PromptBudget {
+            file_chars: 1000,
+            history_turns: 10,
+        },
     };
 
-    fn ask_for_code(session: &mut SessionState, content: Option<&str>) -> Vec<ServerMessage> {
-        let message = ClientMessage::Chat {
+    fn id() -> SessionId {
+        SessionId::parse("s").unwrap()
+    }
+
+    fn run(session: &mut SessionState, message: ClientMessage) -> Vec<ServerMessage> {
+        handle(&id(), session, message, LIMITS).replies
+    }
+
+    fn chat_about(content: Option<&str>) -> ClientMessage {
+        ClientMessage::Chat {
             message: "write a function".into(),
             context: Some(ChatContext {
                 mode: Some("canvas".into()),
@@ -244,18 +303,21 @@ mod tests {
                     content: content.map(str::to_owned),
                 }),
             }),
-        };
-        handle(session, message, LIMITS)
+        }
     }
 
-    fn diff_of(replies: &[ServerMessage]) -> DiffProposal {
-        replies
-            .iter()
-            .find_map(|m| match m {
-                ServerMessage::Diff(d) => Some((**d).clone()),
-                _ => None,
-            })
-            .expect("a diff")
+    fn with_file(content: &str) -> SessionState {
+        let mut session = SessionState::default();
+        run(
+            &mut session,
+            ClientMessage::FileUpdated {
+                file_id: "f1".into(),
+                content: content.into(),
+                name: Some("lib.rs".into()),
+                language: Some("rust".into()),
+            },
+        );
+        session
     }
 
     fn error_code(replies: &[ServerMessage]) -> ErrorCode {
@@ -266,29 +328,42 @@ mod tests {
     }
 
     #[test]
-    fn a_code_request_proposes_a_real_diff_of_the_active_file() {
+    fn a_chat_becomes_a_job_with_the_file_in_its_prompt_and_joins_the_history() {
         let mut session = SessionState::default();
-        let replies = ask_for_code(&mut session, Some("fn main() {}\n"));
-        assert!(matches!(replies[0], ServerMessage::ChatResponse { .. }));
-        let proposal = diff_of(&replies);
-        assert_eq!(proposal.original, "fn main() {}\n");
-        assert!(proposal.modified.contains("pub fn add"));
-        assert_eq!(
-            proposal.hunks,
-            diff::hunks(&proposal.original, &proposal.modified)
+        let handled = handle(
+            &id(),
+            &mut session,
+            chat_about(Some("fn main() {}\n")),
+            LIMITS,
         );
+        assert!(handled.replies.is_empty());
+        let job = handled.job.expect("a job");
+        assert_eq!(job.message_id, "m-1");
+        assert_eq!(job.active_file.as_deref(), Some("f1"));
+        assert!(job.request.messages[0].content.contains("fn main() {}"));
+        assert_eq!(
+            job.request.messages.last().unwrap().content,
+            "write a function"
+        );
+        assert_eq!(session.history.len(), 1);
+        assert_eq!(session.files["f1"].content, "fn main() {}\n");
     }
 
     #[test]
     fn applying_a_diff_updates_the_file_and_confirms() {
-        let mut session = SessionState::default();
-        let proposal = diff_of(&ask_for_code(&mut session, Some("fn main() {}\n")));
-        let replies = handle(
+        let mut session = with_file("fn main() {}\n");
+        let proposal = propose(
+            &mut session,
+            "f1".into(),
+            "fn main() {}\nfn x() {}\n".into(),
+        )
+        .expect("a change");
+        let replies = run(
             &mut session,
             ClientMessage::DiffApplied {
                 diff_id: proposal.diff_id.clone(),
+                hunks: None,
             },
-            LIMITS,
         );
         assert_eq!(
             replies[0],
@@ -298,27 +373,54 @@ mod tests {
             }
         );
         assert_eq!(session.files["f1"].content, proposal.modified);
-        // A second decision on the same diff is refused.
-        let again = handle(
+        let again = run(
             &mut session,
             ClientMessage::DiffRejected {
                 diff_id: proposal.diff_id,
             },
-            LIMITS,
         );
         assert_eq!(error_code(&again), ErrorCode::UnknownDiff);
     }
 
     #[test]
+    fn applying_chosen_hunks_takes_exactly_those() {
+        let original: String = (1..=20).map(|n| format!("line {n}\n")).collect();
+        let modified = original
+            .replace("line 2\n", "line two\n")
+            .replace("line 19\n", "line nineteen\n");
+        let mut session = with_file(&original);
+        let proposal = propose(&mut session, "f1".into(), modified).unwrap();
+        assert_eq!(proposal.hunks.len(), 2);
+        let bad = run(
+            &mut session,
+            ClientMessage::DiffApplied {
+                diff_id: proposal.diff_id.clone(),
+                hunks: Some(vec![2]),
+            },
+        );
+        assert_eq!(error_code(&bad), ErrorCode::InvalidPayload);
+        run(
+            &mut session,
+            ClientMessage::DiffApplied {
+                diff_id: proposal.diff_id,
+                hunks: Some(vec![1]),
+            },
+        );
+        assert_eq!(
+            session.files["f1"].content,
+            original.replace("line 19\n", "line nineteen\n")
+        );
+    }
+
+    #[test]
     fn rejecting_a_diff_leaves_the_file_alone() {
-        let mut session = SessionState::default();
-        let proposal = diff_of(&ask_for_code(&mut session, Some("x\n")));
-        let replies = handle(
+        let mut session = with_file("x\n");
+        let proposal = propose(&mut session, "f1".into(), "y\n".into()).unwrap();
+        let replies = run(
             &mut session,
             ClientMessage::DiffRejected {
                 diff_id: proposal.diff_id.clone(),
             },
-            LIMITS,
         );
         assert_eq!(
             replies,
@@ -332,21 +434,21 @@ mod tests {
 
     #[test]
     fn a_diff_made_before_an_edit_is_refused_as_stale() {
-        let mut session = SessionState::default();
-        let proposal = diff_of(&ask_for_code(&mut session, Some("x\n")));
+        let mut session = with_file("x\n");
+        let proposal = propose(&mut session, "f1".into(), "z\n".into()).unwrap();
         let edit = ClientMessage::FileUpdated {
             file_id: "f1".into(),
             content: "y\n".into(),
             name: None,
             language: None,
         };
-        assert!(handle(&mut session, edit, LIMITS).is_empty());
-        let replies = handle(
+        assert!(run(&mut session, edit).is_empty());
+        let replies = run(
             &mut session,
             ClientMessage::DiffApplied {
                 diff_id: proposal.diff_id,
+                hunks: None,
             },
-            LIMITS,
         );
         assert_eq!(error_code(&replies), ErrorCode::StaleDiff);
         assert_eq!(session.files["f1"].content, "y\n");
@@ -356,7 +458,7 @@ mod tests {
     fn unknown_files_and_oversized_content_are_errors() {
         let mut session = SessionState::default();
         assert_eq!(
-            error_code(&ask_for_code(&mut session, None)),
+            error_code(&run(&mut session, chat_about(None))),
             ErrorCode::UnknownFile
         );
         let new_without_name = ClientMessage::FileUpdated {
@@ -366,14 +468,15 @@ mod tests {
             language: None,
         };
         assert_eq!(
-            error_code(&handle(&mut session, new_without_name, LIMITS)),
+            error_code(&run(&mut session, new_without_name)),
             ErrorCode::UnknownFile
         );
         let huge = "x".repeat(LIMITS.max_text_bytes + 1);
         assert_eq!(
-            error_code(&ask_for_code(&mut session, Some(&huge))),
+            error_code(&run(&mut session, chat_about(Some(&huge)))),
             ErrorCode::MessageTooLarge
         );
         assert!(session.files.is_empty());
+        assert!(session.history.is_empty());
     }
 }

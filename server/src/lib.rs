@@ -8,19 +8,22 @@
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ws`]: the WebSocket upgrade, one connection's reader/writer, the session registry.
 //! - [`handler`]: what each client message does to a session's state (pure logic).
-//! - [`session`]: per-session files and pending diffs.
-//! - [`responder`]: the built-in offline responder that stands in for a language model.
-//! - [`diff`]: unified-diff hunks computed with `similar`.
+//! - [`session`]: per-session files, pending diffs and conversation.
+//! - [`llm`]: the provider interface, the OpenAI-compatible streaming client, the offline
+//!   responder, the prompt, and the replies being generated.
+//! - [`codeblocks`]: a reply's code blocks turned into changes to files.
+//! - [`diff`]: unified-diff hunks computed with `similar`, and applying chosen hunks.
 
 // Leptos view types nest deeply in release builds (no type erasure there).
 #![recursion_limit = "256"]
 
+pub mod codeblocks;
 pub mod config;
 pub mod diff;
 pub mod error;
 pub mod handler;
 pub mod health;
-pub mod responder;
+pub mod llm;
 pub mod session;
 pub mod shutdown;
 pub mod state;
@@ -89,11 +92,28 @@ pub async fn serve(
     let (trigger, listener_flag) = shutdown::channel();
     let (connections_open, mut all_closed) = mpsc::channel::<()>(1);
     let grace = config.shutdown_grace;
+    let provider: Arc<dyn llm::Provider> = match &config.llm {
+        Some(llm_config) => {
+            tracing::info!(url = %llm_config.base_url, model = %llm_config.model, "answering with a model server");
+            Arc::new(
+                llm::openai::OpenAiProvider::new(llm_config.clone())
+                    .map_err(|e| Error::Llm(e.to_string()))?,
+            )
+        }
+        None => {
+            tracing::info!("no AXE_LLM_BASE_URL: answering with the offline demo responder");
+            Arc::new(llm::offline::OfflineProvider {
+                piece_delay: config.offline_delay,
+            })
+        }
+    };
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
         registry: Default::default(),
         sessions: Default::default(),
+        provider,
+        generations: Default::default(),
         shutdown: listener_flag,
         connections_open,
     };

@@ -1,5 +1,6 @@
 //! Per-session state the server keeps between messages and connections: files and pending diffs.
 
+use crate::llm::Turn;
 use protocol::{DiffProposal, SessionId};
 use std::{
     collections::HashMap,
@@ -10,6 +11,8 @@ use std::{
 pub const MAX_FILES_PER_SESSION: usize = 64;
 /// Most undecided diffs one session may hold; the oldest is dropped beyond this.
 pub const MAX_PENDING_DIFFS: usize = 64;
+/// Most conversation turns one session keeps for prompts; the oldest is dropped beyond this.
+pub const MAX_HISTORY_TURNS: usize = 40;
 
 /// The server's copy of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,8 +34,12 @@ pub struct SessionState {
     pub pending_diffs: HashMap<String, DiffProposal>,
     /// Diff ids in the order they were proposed, to drop the oldest when full.
     pub diff_order: Vec<String>,
+    /// The conversation, oldest first, for the prompt.
+    pub history: Vec<Turn>,
     /// Counter for this session's diff ids.
     next_diff: u64,
+    /// Counter for this session's reply ids.
+    next_message: u64,
 }
 
 impl SessionState {
@@ -40,6 +47,20 @@ impl SessionState {
     pub fn new_diff_id(&mut self) -> String {
         self.next_diff += 1;
         format!("d-{}", self.next_diff)
+    }
+
+    /// A fresh reply id, unique within the session.
+    pub fn new_message_id(&mut self) -> String {
+        self.next_message += 1;
+        format!("m-{}", self.next_message)
+    }
+
+    /// Appends a turn to the conversation, dropping the oldest beyond the limit.
+    pub fn push_turn(&mut self, turn: Turn) {
+        if self.history.len() >= MAX_HISTORY_TURNS {
+            self.history.remove(0);
+        }
+        self.history.push(turn);
     }
 
     /// Keeps `proposal` for a later decision, dropping the oldest pending diff when full.

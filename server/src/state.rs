@@ -1,7 +1,12 @@
-//! The state every handler shares: configuration, the registry, session state, shutdown.
+//! The state every handler shares: configuration, the registry, session state, the model,
+//! replies in progress, shutdown.
 
 use crate::{
-    config::Config, session::SessionStore, shutdown::ShutdownListener, ws::registry::Registry,
+    config::Config,
+    llm::{generation::Generations, Provider},
+    session::SessionStore,
+    shutdown::ShutdownListener,
+    ws::registry::Registry,
 };
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -17,8 +22,12 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Live connections by session.
     pub registry: Registry,
-    /// Files and pending diffs by session.
+    /// Files, pending diffs and conversations by session.
     pub sessions: SessionStore,
+    /// What answers chat messages: a model server or the offline responder.
+    pub provider: Arc<dyn Provider>,
+    /// Replies being generated, by session.
+    pub generations: Generations,
     /// Raised when the server begins to shut down.
     pub shutdown: ShutdownListener,
     /// Each connection holds a clone until it ends; shutdown waits until all are dropped.

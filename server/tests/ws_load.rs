@@ -26,7 +26,7 @@ async fn a_thousand_concurrent_sessions_each_get_their_own_answers() {
                 }}),
             )
             .await;
-            let reply = recv(&mut client).await;
+            let reply = recv_reply(&mut client).await;
             assert_eq!(reply["type"], "chat_response");
             let text = reply["payload"]["message"].as_str().unwrap();
             // The reply quotes the message it answers: it must be this session's own.

@@ -3,7 +3,7 @@
 use super::status::InputHint;
 use crate::{
     markdown::Markdown,
-    store::{Author, AxeStore},
+    store::{Author, AxeStore, EntryStatus},
 };
 use leptos::{ev::KeyboardEvent, html, prelude::*};
 
@@ -28,14 +28,23 @@ pub fn ChatLog() -> impl IntoView {
                         Author::Assistant => ("msg assistant", "AXE"),
                         Author::Notice => ("msg notice", "Notice"),
                     };
+                    let text = entry.text;
                     let body = match entry.author {
-                        Author::Assistant => view! { <Markdown text=entry.text.clone()/> }.into_any(),
-                        _ => view! { <p class="plain">{entry.text.clone()}</p> }.into_any(),
+                        Author::Assistant => (move || view! { <Markdown text=text.get()/> }).into_any(),
+                        _ => view! { <p class="plain">{move || text.get()}</p> }.into_any(),
+                    };
+                    let status = entry.status;
+                    let label = move || match status.get() {
+                        EntryStatus::Complete => None,
+                        EntryStatus::Streaming => Some(("entry-status streaming", "Generating…")),
+                        EntryStatus::Stopped => Some(("entry-status stopped", "Stopped")),
+                        EntryStatus::Failed => Some(("entry-status failed", "Failed")),
                     };
                     view! {
                         <li class=class>
                             <span class="sr-only">{who} ": "</span>
                             {body}
+                            {move || label().map(|(class, text)| view! { <span class=class>{text}</span> })}
                         </li>
                     }
                 }
@@ -50,9 +59,13 @@ pub fn ChatInput() -> impl IntoView {
     let store = AxeStore::expect();
     let draft = RwSignal::new(String::new());
     let input: NodeRef<html::Textarea> = NodeRef::new();
-    let can_send = move || store.status.get().is_connected() && !draft.get().trim().is_empty();
+    let can_send = move || {
+        store.status.get().is_connected()
+            && !store.awaiting_reply.get()
+            && !draft.get().trim().is_empty()
+    };
     let send = move || {
-        if !store.status.get_untracked().is_connected() {
+        if !store.status.get_untracked().is_connected() || store.awaiting_reply.get_untracked() {
             return;
         }
         let text = draft.get_untracked().trim().to_owned();
@@ -85,7 +98,16 @@ pub fn ChatInput() -> impl IntoView {
                 on:input=move |event| draft.set(event_target_value(&event))
                 on:keydown=on_key
             ></textarea>
-            <button type="submit" disabled=move || !can_send()>"Send"</button>
+            {move || if store.awaiting_reply.get() {
+                view! {
+                    <button type="button" class="stop" on:click=move |_| store.send_stop()
+                        disabled=move || !store.status.get().is_connected()>
+                        "Stop"
+                    </button>
+                }.into_any()
+            } else {
+                view! { <button type="submit" disabled=move || !can_send()>"Send"</button> }.into_any()
+            }}
         </form>
         <InputHint/>
     }

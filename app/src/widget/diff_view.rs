@@ -44,62 +44,104 @@ fn rows(diff: &DiffProposal) -> Vec<Vec<Row>> {
         .collect()
 }
 
-/// The overlay, shown while a diff waits for a decision.
+/// The overlay, shown while a diff waits for a decision: each hunk can be accepted or not,
+/// then "Apply selected"; or "Apply all" / "Reject all" at once.
 #[component]
 pub fn DiffOverlay() -> impl IntoView {
     let store = AxeStore::expect();
     let current = move || store.diffs.with(|d| d.first().cloned());
-    move || {
-        current().map(|diff| {
-            let id_apply = diff.diff_id.clone();
-            let id_reject = diff.diff_id.clone();
-            let decide = move |diff_id: &str| {
-                let diff_id = diff_id.to_owned();
-                store.diffs.update(|d| d.retain(|p| p.diff_id != diff_id));
-            };
-            let language = diff.language.clone();
-            let hunks = rows(&diff)
-                .into_iter()
-                .map(|hunk_rows| {
-                    let language = language.clone();
-                    view! {
-                        <tbody class="hunk">
-                            {hunk_rows.into_iter().map(|row| {
-                                let (class, sign) = match row.kind {
-                                    LineKind::Context => ("ctx", " "),
-                                    LineKind::Add => ("add", "+"),
-                                    LineKind::Remove => ("del", "-"),
-                                };
-                                view! {
-                                    <tr class=class>
-                                        <td class="ln">{row.old.map(|n| n.to_string())}</td>
-                                        <td class="ln">{row.new.map(|n| n.to_string())}</td>
-                                        <td class="sign">{sign}</td>
-                                        <td class="text"><code>{code_view(&row.text, &language)}</code></td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    }
-                })
-                .collect_view();
+    move || current().map(|diff| view! { <DiffReview diff/> })
+}
+
+/// The review of one diff.
+#[component]
+fn DiffReview(diff: DiffProposal) -> impl IntoView {
+    let store = AxeStore::expect();
+    let count = diff.hunks.len();
+    // Every hunk starts accepted, so "Apply selected" with no changes is "Apply all".
+    let accepted = RwSignal::new(vec![true; count]);
+    let diff_id = StoredValue::new(diff.diff_id.clone());
+    let close = move || {
+        let id = diff_id.get_value();
+        store.diffs.update(|d| d.retain(|p| p.diff_id != id));
+    };
+    let apply_all = move |_| {
+        store.send_diff_applied(diff_id.get_value(), None);
+        close();
+    };
+    let reject_all = move |_| {
+        store.send_diff_rejected(diff_id.get_value());
+        close();
+    };
+    let apply_selected = move |_| {
+        let chosen: Vec<u32> = accepted.with(|a| {
+            a.iter()
+                .enumerate()
+                .filter(|(_, yes)| **yes)
+                .map(|(i, _)| i as u32)
+                .collect()
+        });
+        if chosen.is_empty() {
+            store.send_diff_rejected(diff_id.get_value());
+        } else if chosen.len() == count {
+            store.send_diff_applied(diff_id.get_value(), None);
+        } else {
+            store.send_diff_applied(diff_id.get_value(), Some(chosen));
+        }
+        close();
+    };
+    let language = diff.language.clone();
+    let hunks = rows(&diff)
+        .into_iter()
+        .enumerate()
+        .map(|(index, hunk_rows)| {
+            let language = language.clone();
+            let header = diff.hunks[index].header();
+            let label = format!("Accept change {} of {count}", index + 1);
             view! {
-                <div class="diff-overlay" role="dialog" aria-label=format!("Proposed change to {}", diff.file_name)>
-                    <header>
-                        <strong>"Proposed change to " {diff.file_name.clone()}</strong>
-                        <span class="spacer"></span>
-                        <button type="button" class="apply" on:click=move |_| {
-                            store.send_diff_applied(id_apply.clone());
-                            decide(&id_apply);
-                        }>"Apply"</button>
-                        <button type="button" class="reject" on:click=move |_| {
-                            store.send_diff_rejected(id_reject.clone());
-                            decide(&id_reject);
-                        }>"Reject"</button>
-                    </header>
-                    <table class="diff-table">{hunks}</table>
-                </div>
+                <tbody class="hunk" class:rejected=move || !accepted.with(|a| a[index])>
+                    <tr class="hunk-head">
+                        <td colspan="4">
+                            <label>
+                                <input type="checkbox" aria-label=label
+                                    prop:checked=move || accepted.with(|a| a[index])
+                                    on:change=move |event| {
+                                        let on = event_target_checked(&event);
+                                        accepted.update(|a| a[index] = on);
+                                    }/>
+                                " " {header}
+                            </label>
+                        </td>
+                    </tr>
+                    {hunk_rows.into_iter().map(|row| {
+                        let (class, sign) = match row.kind {
+                            LineKind::Context => ("ctx", " "),
+                            LineKind::Add => ("add", "+"),
+                            LineKind::Remove => ("del", "-"),
+                        };
+                        view! {
+                            <tr class=class>
+                                <td class="ln">{row.old.map(|n| n.to_string())}</td>
+                                <td class="ln">{row.new.map(|n| n.to_string())}</td>
+                                <td class="sign">{sign}</td>
+                                <td class="text"><code>{code_view(&row.text, &language)}</code></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
             }
         })
+        .collect_view();
+    view! {
+        <div class="diff-overlay" role="dialog" aria-label=format!("Proposed change to {}", diff.file_name)>
+            <header>
+                <strong>"Proposed change to " {diff.file_name.clone()}</strong>
+                <span class="spacer"></span>
+                <button type="button" class="apply" on:click=apply_selected>"Apply selected"</button>
+                <button type="button" class="apply" on:click=apply_all>"Apply all"</button>
+                <button type="button" class="reject" on:click=reject_all>"Reject all"</button>
+            </header>
+            <table class="diff-table">{hunks}</table>
+        </div>
     }
 }

@@ -15,11 +15,16 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         context: Option<ChatContext>,
     },
-    /// Sent when the person applies a proposed diff. The server applies it to its copy of the
-    /// file and answers `file_update` with the new content, then `diff_resolved`.
+    /// Sent when the person applies a proposed diff, wholly or hunk by hunk. The server applies
+    /// exactly the accepted hunks to its copy of the file and answers `file_update` with the new
+    /// content, then `diff_resolved`.
     DiffApplied {
         /// The `diff_id` of the `diff` being applied.
         diff_id: String,
+        /// Indexes (0-based, into the diff's `hunks`) of the hunks the person accepted; absent
+        /// means all of them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hunks: Option<Vec<u32>>,
     },
     /// Sent when the person rejects a proposed diff. The server forgets it and answers
     /// `diff_resolved` with outcome `rejected`.
@@ -41,6 +46,14 @@ pub enum ClientMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         language: Option<String>,
     },
+    /// Sent when the person presses Stop while a reply streams. The server cancels the request
+    /// to the model (so the model stops generating too), keeps the partial reply and ends it
+    /// with a `chat_response` whose `finish_reason` is `stopped`.
+    Stop {
+        /// The reply to stop; absent means whatever reply is streaming for this session.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message_id: Option<String>,
+    },
     /// Sent every 30 s as a keep-alive. The server answers `pong` echoing `ts`.
     Ping {
         /// Any number the client wants echoed, typically its clock in milliseconds.
@@ -56,6 +69,7 @@ impl ClientMessage {
         "diff_applied",
         "diff_rejected",
         "file_updated",
+        "stop",
         "ping",
     ];
 
@@ -66,6 +80,7 @@ impl ClientMessage {
             Self::DiffApplied { .. } => "diff_applied",
             Self::DiffRejected { .. } => "diff_rejected",
             Self::FileUpdated { .. } => "file_updated",
+            Self::Stop { .. } => "stop",
             Self::Ping { .. } => "ping",
         }
     }

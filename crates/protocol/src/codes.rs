@@ -25,6 +25,12 @@ pub enum ErrorCode {
     StaleDiff,
     /// The session sent more messages than its rate allows; the message was not processed.
     RateLimited,
+    /// A reply is still being generated for this session; stop it or wait.
+    Busy,
+    /// The language model failed (unreachable, refused, timed out, or sent a broken stream).
+    ModelError,
+    /// A `stop` arrived when no reply was being generated.
+    NothingToStop,
     /// The server failed in a way that is not the sender's fault.
     Internal,
 }
@@ -42,6 +48,9 @@ impl ErrorCode {
             Self::UnknownFile => "unknown_file",
             Self::StaleDiff => "stale_diff",
             Self::RateLimited => "rate_limited",
+            Self::Busy => "busy",
+            Self::ModelError => "model_error",
+            Self::NothingToStop => "nothing_to_stop",
             Self::Internal => "internal",
         }
     }
@@ -69,6 +78,9 @@ mod tests {
             ErrorCode::UnknownFile,
             ErrorCode::StaleDiff,
             ErrorCode::RateLimited,
+            ErrorCode::Busy,
+            ErrorCode::ModelError,
+            ErrorCode::NothingToStop,
             ErrorCode::Internal,
         ] {
             let json = serde_json::to_string(&code).unwrap();

@@ -23,7 +23,7 @@ pub use codes::ErrorCode;
 pub use diff::{DiffLine, Hunk, LineKind};
 pub use frame::{decode_client_frame, encode_client_frame, ClientFrame, DecodeError};
 pub use ids::{IdError, MessageId, SessionId};
-pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage};
+pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage, Usage};
 
 /// Close code the server uses when a newer connection takes over the session.
 ///

@@ -7,8 +7,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "payload", rename_all = "snake_case")]
 pub enum ServerMessage {
-    /// Sent in answer to `chat`: the assistant's reply. The client appends it to the
-    /// conversation on the assistant's side.
+    /// Sent while a reply is generated, once per piece of text the model produced. The client
+    /// appends `delta` to the reply `message_id`, creating it on the first delta.
+    ChatDelta {
+        /// The reply this piece belongs to.
+        message_id: String,
+        /// The new text.
+        delta: String,
+    },
+    /// Sent when a reply is complete (or stopped, or failed): the whole text. A client that
+    /// ignores `chat_delta` shows just this; one that streamed replaces the streamed text.
     ChatResponse {
         /// The reply text (Markdown).
         message: String,
@@ -72,13 +80,29 @@ impl ServerMessage {
 /// Information about a chat reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatMetadata {
+    /// The reply's id, as in its `chat_delta` messages.
+    #[serde(default)]
+    pub message_id: String,
     /// The name of what answered: a model name, or `offline-demo` for the built-in responder.
     pub model: String,
-    /// Why the reply ended, e.g. `stop`.
+    /// Why the reply ended: `stop` (complete), `length` (token limit), `stopped` (the person
+    /// pressed Stop; the text is partial) or `error` (the model failed; the text is partial).
     pub finish_reason: String,
     /// How many diffs follow this reply.
     #[serde(default)]
     pub diff_count: u32,
+    /// Token counts, when the model reports them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+}
+
+/// Token counts of one reply, as the model reported them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    pub prompt_tokens: u32,
+    /// Tokens generated.
+    pub completion_tokens: u32,
 }
 
 /// A proposed change to one file.

@@ -51,6 +51,7 @@ fn every_server_message_round_trips_through_its_saved_example() {
         seen_types.push(value["type"].as_str().unwrap().to_owned());
     }
     for kind in [
+        "chat_delta",
         "chat_response",
         "diff",
         "file_update",

@@ -12,7 +12,7 @@ use crate::{
 };
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use protocol::{decode_client_frame, ErrorCode, ServerMessage, SessionId};
+use protocol::{decode_client_frame, ClientMessage, ErrorCode, ServerMessage, SessionId};
 use std::{sync::PoisonError, time::Duration};
 use tokio::sync::{mpsc, oneshot};
 
@@ -179,9 +179,30 @@ impl Reader<'_> {
                 return vec![ServerMessage::error(error.code, error.message)];
             }
         };
-        // Pings are the only traffic of idle sessions; they need no session state.
-        if let protocol::ClientMessage::Ping { ts } = frame.message {
-            return vec![ServerMessage::Pong { ts }];
+        match &frame.message {
+            // Pings are the only traffic of idle sessions; they need no session state.
+            ClientMessage::Ping { ts } => return vec![ServerMessage::Pong { ts: ts.clone() }],
+            ClientMessage::Stop { message_id } => {
+                let stopped = self
+                    .state
+                    .generations
+                    .stop(self.session, message_id.as_deref());
+                return if stopped {
+                    Vec::new()
+                } else {
+                    vec![ServerMessage::error(
+                        ErrorCode::NothingToStop,
+                        "no reply is being generated",
+                    )]
+                };
+            }
+            ClientMessage::Chat { .. } if self.state.generations.is_running(self.session) => {
+                return vec![ServerMessage::error(
+                    ErrorCode::Busy,
+                    "a reply is still being generated; stop it or wait for it",
+                )];
+            }
+            _ => {}
         }
         let shared = self
             .session_state
@@ -189,10 +210,22 @@ impl Reader<'_> {
             .clone();
         let limits = Limits {
             max_text_bytes: self.state.config.max_file_bytes,
+            prompt: self.state.config.prompt_budget,
         };
-        // Held only while the synchronous handler runs; never across an `.await`.
-        let mut session = shared.lock().unwrap_or_else(PoisonError::into_inner);
-        handler::handle(&mut session, frame.message, limits)
+        let handled = {
+            // Held only while the synchronous handler runs; never across an `.await`.
+            let mut session = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            handler::handle(self.session, &mut session, frame.message, limits)
+        };
+        if let Some(job) = handled.job {
+            if !self.state.generations.start(self.state.clone(), job) {
+                return vec![ServerMessage::error(
+                    ErrorCode::Busy,
+                    "a reply is still being generated; stop it or wait for it",
+                )];
+            }
+        }
+        handled.replies
     }
 }
 

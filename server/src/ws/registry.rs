@@ -149,6 +149,36 @@ impl Registry {
         }
     }
 
+    /// Queues `message` for `session`'s connection, waiting up to `patience` for room: for
+    /// producers that can wait (a streaming reply), so a burst is paced by the client's reading
+    /// instead of counting as slowness. Still full after `patience`: the client is kicked.
+    pub async fn send_message_waiting(
+        &self,
+        session: &SessionId,
+        message: ServerMessage,
+        patience: std::time::Duration,
+    ) -> Result<(), SendError> {
+        let (outbound, connection_id) = {
+            let connections = self.lock();
+            let registered = connections.get(session).ok_or(SendError::NotConnected)?;
+            (registered.outbound.clone(), registered.connection_id)
+        };
+        match tokio::time::timeout(patience, outbound.send(message.to_json())).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(SendError::NotConnected),
+            Err(_) => {
+                let mut connections = self.lock();
+                if let Some(registered) = connections
+                    .get_mut(session)
+                    .filter(|r| r.connection_id == connection_id)
+                {
+                    registered.kick(Kick::SlowConsumer);
+                }
+                Err(SendError::SlowConsumer)
+            }
+        }
+    }
+
     /// Sends an assistant reply to `session`.
     pub fn send_chat_response(
         &self,
@@ -207,6 +237,38 @@ mod tests {
         );
         registry.unregister(&session("s"), second.connection_id);
         assert!(registry.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_sender_is_paced_by_the_reader_and_gives_up_after_its_patience() {
+        let registry = Registry::default();
+        let (tx, mut rx) = mpsc::channel(1);
+        let registration = registry.register(&session("paced"), tx);
+        let pong = || ServerMessage::Pong { ts: None };
+        let patience = std::time::Duration::from_secs(5);
+        registry
+            .send_message_waiting(&session("paced"), pong(), patience)
+            .await
+            .unwrap();
+        // The queue is full; a reader that takes a message makes room for the next one.
+        let reader = tokio::spawn(async move {
+            let first = rx.recv().await;
+            (first, rx)
+        });
+        registry
+            .send_message_waiting(&session("paced"), pong(), patience)
+            .await
+            .unwrap();
+        let (first, _rx) = reader.await.unwrap();
+        assert!(first.is_some());
+        // Nobody reads any more: after the patience the connection is kicked.
+        assert_eq!(
+            registry
+                .send_message_waiting(&session("paced"), pong(), patience)
+                .await,
+            Err(SendError::SlowConsumer)
+        );
+        assert_eq!(registration.kicked.await, Ok(Kick::SlowConsumer));
     }
 
     #[tokio::test]

@@ -34,6 +34,8 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let mut config = Config::with_addr(addr);
+        // Replies stream as fast as they can unless a test wants time to press Stop.
+        config.offline_delay = Duration::ZERO;
         tweak(&mut config);
         let options = LeptosOptions::builder().output_name("axe").build();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -196,6 +198,37 @@ pub async fn upload_file(client: &mut Client, file_id: &str, content: &str) {
     .await;
 }
 
+/// Reads a streamed reply: its `chat_delta` messages, then the `chat_response`. Checks the
+/// deltas all name the reply and add up to its text; returns the `chat_response`.
+pub async fn recv_reply(client: &mut Client) -> Value {
+    let mut streamed = String::new();
+    let mut message_id: Option<String> = None;
+    loop {
+        let message = recv(client).await;
+        match message["type"].as_str() {
+            Some("chat_delta") => {
+                let id = message["payload"]["message_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                if let Some(known) = &message_id {
+                    assert_eq!(known, &id, "deltas of one reply share its id");
+                }
+                message_id = Some(id);
+                streamed.push_str(message["payload"]["delta"].as_str().unwrap());
+            }
+            Some("chat_response") => {
+                if let Some(id) = message_id {
+                    assert_eq!(message["payload"]["metadata"]["message_id"], id.as_str());
+                    assert_eq!(message["payload"]["message"], streamed.as_str());
+                }
+                return message;
+            }
+            _ => panic!("expected chat_delta or chat_response, got {message}"),
+        }
+    }
+}
+
 /// Asks for code about `file_id`; returns the `chat_response` and the `diff`.
 pub async fn ask_for_code(client: &mut Client, file_id: &str) -> (Value, Value) {
     send(
@@ -206,7 +239,7 @@ pub async fn ask_for_code(client: &mut Client, file_id: &str) -> (Value, Value) 
         }}),
     )
     .await;
-    let reply = recv(client).await;
+    let reply = recv_reply(client).await;
     assert_eq!(reply["type"], "chat_response", "{reply}");
     let diff = recv(client).await;
     assert_eq!(diff["type"], "diff", "{diff}");

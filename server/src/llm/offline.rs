@@ -1,12 +1,76 @@
 //! The built-in offline responder: a deterministic stand-in for a language model, so the app
 //! runs on a fresh machine with nothing else and the whole diff workflow can be tried.
 //!
-//! It is labelled as what it is (`offline-demo`) everywhere it answers.
+//! It is labelled as what it is (`offline-demo`) everywhere it answers. It streams its reply a
+//! word at a time, like a model, so streaming and Stop behave as they do with a real one. A code
+//! request is answered with the whole new file in a fenced block named after the file: the same
+//! form the prompt asks real models for, so the same parser turns it into a diff.
 
+use super::{EventStream, LlmEvent, LlmRequest, Provider, Role};
 use crate::session::FileState;
+use futures_util::StreamExt;
+use std::time::Duration;
 
 /// The model name the offline responder reports in `chat_response` metadata.
 pub const OFFLINE_MODEL: &str = "offline-demo";
+
+/// The offline responder as a [`Provider`].
+#[derive(Debug, Clone)]
+pub struct OfflineProvider {
+    /// Pause before each streamed piece, so a person sees the reply stream and can stop it.
+    pub piece_delay: Duration,
+}
+
+impl Provider for OfflineProvider {
+    fn model(&self) -> &str {
+        OFFLINE_MODEL
+    }
+
+    fn stream(&self, request: LlmRequest) -> EventStream {
+        let message = request
+            .messages
+            .iter()
+            .rev()
+            .find(|turn| turn.role == Role::User)
+            .map(|turn| turn.content.clone())
+            .unwrap_or_default();
+        let reply = respond(&message, request.file.as_ref()).text;
+        let delay = self.piece_delay;
+        let pieces: Vec<String> = pieces(&reply);
+        futures_util::stream::iter(pieces)
+            .then(move |piece| async move {
+                if !delay.is_zero() {
+                    tokio::time::sleep(delay).await;
+                }
+                Ok(LlmEvent::Delta(piece))
+            })
+            .chain(futures_util::stream::once(async {
+                Ok(LlmEvent::Finished {
+                    finish_reason: "stop".into(),
+                    usage: None,
+                })
+            }))
+            .boxed()
+    }
+}
+
+/// Splits text into word-sized pieces (each keeps its trailing whitespace), as tokens arrive.
+fn pieces(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut in_space = false;
+    for c in text.chars() {
+        if !c.is_whitespace() && in_space {
+            out.push(std::mem::take(&mut current));
+        }
+        in_space = c.is_whitespace();
+        current.push(c);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
 
 /// A reply: its Markdown text and, when it proposes code, the active file's new content.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +105,17 @@ pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
         };
     };
     let snippet = snippet_for(message, &file.language);
-    let mut new_content = file.content.clone();
+    // A note at the top as well as code at the end: two separate hunks in any file longer than
+    // a few lines, so per-hunk review can be tried offline too.
+    let note = format!(
+        "{} Changes suggested by AXE's offline demo.\n",
+        comment_prefix(&file.language)
+    );
+    let mut new_content = if file.content.starts_with(&note) {
+        file.content.clone()
+    } else {
+        format!("{note}{}", file.content)
+    };
     if !new_content.is_empty() && !new_content.ends_with('\n') {
         new_content.push('\n');
     }
@@ -52,8 +126,8 @@ pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
     let fence = fence_language(&file.language);
     Reply {
         text: format!(
-            "You wrote:\n\n{quoted}\n\nHere is a change to `{name}` (from the **offline demo** \
-             responder; connect a model for real answers):\n\n```{fence} {name}\n{snippet}```\n\n\
+            "You wrote:\n\n{quoted}\n\nHere is `{name}` with the change (from the **offline demo** \
+             responder; connect a model for real answers):\n\n```{fence} {name}\n{new_content}```\n\n\
              Review the diff, then Apply or Reject it.",
             name = file.name,
         ),
@@ -88,8 +162,16 @@ fn asks_for_code(message: &str) -> bool {
     VERBS.iter().any(|verb| lower.contains(verb))
 }
 
+/// How a line comment starts in a language.
+fn comment_prefix(language: &str) -> &'static str {
+    match fence_language(language) {
+        "python" => "#",
+        _ => "//",
+    }
+}
+
 /// The fence info string for a language.
-fn fence_language(language: &str) -> &str {
+pub fn fence_language(language: &str) -> &str {
     match language {
         "typescript" | "ts" => "ts",
         "javascript" | "js" => "js",
@@ -136,8 +218,12 @@ mod tests {
     fn a_code_request_appends_a_function_to_the_file() {
         let reply = respond("Write a fibonacci function", Some(&file("fn main() {}")));
         let content = reply.new_content.unwrap();
-        assert!(content.starts_with("fn main() {}\n\n/// Returns the n-th Fibonacci"));
-        assert!(reply.text.contains("```rust main.rs"));
+        assert!(content.starts_with(
+            "// Changes suggested by AXE's offline demo.\nfn main() {}\n\n/// Returns the n-th Fibonacci"
+        ));
+        assert!(reply
+            .text
+            .contains(&format!("```rust main.rs\n{content}```")));
     }
 
     #[test]
@@ -145,6 +231,38 @@ mod tests {
         let reply = respond("write code", None);
         assert!(reply.new_content.is_none());
         assert!(reply.text.contains("Open a file"));
+    }
+
+    #[test]
+    fn pieces_rejoin_to_the_text() {
+        let text = "a  b\nc ```rust\nfn x() {}\n```";
+        let parts = pieces(text);
+        assert!(parts.len() > 3);
+        assert_eq!(parts.concat(), text);
+    }
+
+    #[tokio::test]
+    async fn the_provider_streams_the_reply_then_finishes() {
+        let provider = OfflineProvider {
+            piece_delay: Duration::ZERO,
+        };
+        let request = LlmRequest {
+            messages: vec![super::super::Turn {
+                role: Role::User,
+                content: "hello".into(),
+            }],
+            file: None,
+        };
+        let events: Vec<_> = provider.stream(request).collect().await;
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                Ok(LlmEvent::Delta(d)) => Some(d.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, respond("hello", None).text);
+        assert!(matches!(events.last(), Some(Ok(LlmEvent::Finished { .. }))));
     }
 
     #[test]

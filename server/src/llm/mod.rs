@@ -1,0 +1,115 @@
+//! Language models: the provider interface and its two implementations (an OpenAI-compatible
+//! streaming client and the built-in offline responder), the prompt, and the per-session
+//! registry of replies being generated.
+
+pub mod generation;
+pub mod offline;
+pub mod openai;
+pub mod prompt;
+pub mod sse;
+
+use crate::session::FileState;
+use futures_util::Stream;
+use protocol::Usage;
+use std::pin::Pin;
+
+/// Who said a turn of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Instructions to the model.
+    System,
+    /// The person.
+    User,
+    /// The assistant.
+    Assistant,
+}
+
+impl Role {
+    /// The role's name in the Chat Completions API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::System => "system",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+        }
+    }
+}
+
+/// One turn of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub content: String,
+}
+
+/// What a provider is asked to continue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmRequest {
+    /// The system prompt, then the recent conversation, ending with the person's message.
+    pub messages: Vec<Turn>,
+    /// The open file, for providers that work on it directly (the offline responder).
+    pub file: Option<FileState>,
+}
+
+/// One event of a streamed reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LlmEvent {
+    /// More text.
+    Delta(String),
+    /// The reply is complete.
+    Finished {
+        /// The model's reason, e.g. `stop` or `length`.
+        finish_reason: String,
+        /// Token counts, if reported.
+        usage: Option<Usage>,
+    },
+}
+
+/// Why a provider failed. Each becomes an `error model_error` to the client and a log line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LlmError {
+    /// The API key was refused (401/403).
+    #[error("the model server refused the API key ({status}): {body}")]
+    Unauthorized {
+        /// HTTP status.
+        status: u16,
+        /// What the server said.
+        body: String,
+    },
+    /// The model name is not known to the server (404).
+    #[error("the model server does not know the model: {0}")]
+    UnknownModel(String),
+    /// Too many requests (429).
+    #[error("the model server is rate limiting us: {0}")]
+    RateLimited(String),
+    /// Any other HTTP error status.
+    #[error("the model server answered {status}: {body}")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// What the server said.
+        body: String,
+    },
+    /// No connection could be made.
+    #[error("cannot reach the model server: {0}")]
+    Connect(String),
+    /// The server took too long to answer or to send the next piece.
+    #[error("the model server timed out: {0}")]
+    Timeout(String),
+    /// The stream was malformed or ended before the reply was complete.
+    #[error("the model server sent a broken stream: {0}")]
+    BadStream(String),
+}
+
+/// A streamed reply. Dropping it cancels the request, so the model stops generating too.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<LlmEvent, LlmError>> + Send>>;
+
+/// A source of replies.
+pub trait Provider: Send + Sync + 'static {
+    /// The model's name, shown to the person.
+    fn model(&self) -> &str;
+    /// Starts generating a reply to `request`.
+    fn stream(&self, request: LlmRequest) -> EventStream;
+}
