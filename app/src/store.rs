@@ -52,19 +52,21 @@ pub enum EntryStatus {
 }
 
 /// One entry of the conversation. Text and status are signals so a streaming reply updates in
-/// place.
-#[derive(Debug, Clone, Copy)]
+/// place. They are reference-counted rather than owned by a component: an entry is created in
+/// whichever view sent or received it and must outlive that view (the panel and the canvas show
+/// the same conversation).
+#[derive(Debug, Clone)]
 pub struct ChatEntry {
     /// Position in the conversation, unique per widget.
     pub id: u64,
     /// Who wrote it.
     pub author: Author,
     /// The server's reply id, for assistant replies.
-    pub message_id: Option<StoredValue<String>>,
+    pub message_id: Option<String>,
     /// Its text (Markdown for the assistant).
-    pub text: RwSignal<String>,
+    pub text: ArcRwSignal<String>,
     /// Whether it is complete.
-    pub status: RwSignal<EntryStatus>,
+    pub status: ArcRwSignal<EntryStatus>,
 }
 
 /// The file open in the canvas editor.
@@ -210,11 +212,12 @@ impl AxeStore {
         let entry = ChatEntry {
             id,
             author,
-            message_id: message_id.map(StoredValue::new),
-            text: RwSignal::new(text),
-            status: RwSignal::new(status),
+            message_id,
+            text: ArcRwSignal::new(text),
+            status: ArcRwSignal::new(status),
         };
-        self.messages.update(|messages| messages.push(entry));
+        self.messages
+            .update(|messages| messages.push(entry.clone()));
         entry
     }
 
@@ -224,22 +227,19 @@ impl AxeStore {
             messages
                 .iter()
                 .rev()
-                .find(|e| {
-                    e.message_id
-                        .is_some_and(|id| id.with_value(|id| id == message_id))
-                })
-                .copied()
+                .find(|e| e.message_id.as_deref() == Some(message_id))
+                .cloned()
         })
     }
 
     /// The reply that is streaming now, if any.
     pub fn streaming_reply(&self) -> Option<String> {
-        self.messages.with(|messages| {
+        self.messages.with_untracked(|messages| {
             messages
                 .iter()
                 .rev()
-                .find(|e| e.status.get() == EntryStatus::Streaming)
-                .and_then(|e| e.message_id.map(|id| id.get_value()))
+                .find(|e| e.status.get_untracked() == EntryStatus::Streaming)
+                .and_then(|e| e.message_id.clone())
         })
     }
 

@@ -34,24 +34,25 @@ test("reject then apply a diff in the canvas", async ({ page }) => {
   const overlay = page.getByRole("dialog", { name: /Proposed change to main.rs/ });
   await expect(overlay).toBeVisible();
   await expect(overlay.locator("tr.add").first()).toBeVisible();
-  await overlay.getByRole("button", { name: "Reject" }).click();
+  await overlay.getByRole("button", { name: "Reject all" }).click();
   await expect(overlay).toBeHidden();
   expect(await code.innerText()).toBe(before);
 
   await sendMessage(page, "write a fibonacci function");
   await expect(overlay).toBeVisible();
-  await overlay.getByRole("button", { name: "Apply" }).click();
+  await overlay.getByRole("button", { name: "Apply all" }).click();
   await expect(overlay).toBeHidden();
   await expect(code).toContainText("pub fn fibonacci(n: u32) -> u64");
   const after = await code.innerText();
-  expect(after.startsWith(before.trimEnd())).toBe(true);
+  expect(after.startsWith("// Changes suggested by AXE's offline demo.\n")).toBe(true);
+  expect(after).toContain(before.trimEnd());
 
   // The server has the applied content: the next diff's context shows the applied function.
   await sendMessage(page, "add another function");
   await expect(overlay).toBeVisible();
   const contextLines = await overlay.locator("tr.ctx td.text").allInnerTexts();
   expect(contextLines).toContain("    a");
-  await overlay.getByRole("button", { name: "Reject" }).click();
+  await overlay.getByRole("button", { name: "Reject all" }).click();
 
   // Esc leaves the canvas for the panel.
   await page.keyboard.press("Escape");

@@ -28,12 +28,12 @@ pub fn ChatLog() -> impl IntoView {
                         Author::Assistant => ("msg assistant", "AXE"),
                         Author::Notice => ("msg notice", "Notice"),
                     };
-                    let text = entry.text;
+                    let text = entry.text.clone();
                     let body = match entry.author {
                         Author::Assistant => (move || view! { <Markdown text=text.get()/> }).into_any(),
                         _ => view! { <p class="plain">{move || text.get()}</p> }.into_any(),
                     };
-                    let status = entry.status;
+                    let status = entry.status.clone();
                     let label = move || match status.get() {
                         EntryStatus::Complete => None,
                         EntryStatus::Streaming => Some(("entry-status streaming", "Generating…")),

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod replay;
+
 use futures_util::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
