@@ -338,3 +338,38 @@ async fn real_model_stops_when_asked() {
     assert_eq!(response["payload"]["metadata"]["finish_reason"], "stopped");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn real_model_replies_through_the_diff_pipeline() {
+    let Some(url) = real_model_url() else { return };
+    let server = TestServer::start(move |c| {
+        let mut real = config(&url);
+        real.max_tokens = 200;
+        real.idle_timeout = Duration::from_secs(60);
+        c.llm = Some(real);
+    })
+    .await;
+    let mut client = server.connect("real-diff").await;
+    let original = "fn main() {\n    println!(\"hi\");\n}\n";
+    upload_file(&mut client, "f", original).await;
+    send(
+        &mut client,
+        json!({"type": "chat", "payload": {
+            "message": "Add a function `add` that returns the sum of two i32 to main.rs. Reply with the whole file.",
+            "context": {"active_file": {"id": "f", "name": "main.rs", "language": "rust"}}
+        }}),
+    )
+    .await;
+    let reply = recv_reply(&mut client).await;
+    // A 270M base model may or may not produce a placeable block; whatever it did, the count
+    // announced must match the diffs that follow, and each must start from the file as it was.
+    let announced = reply["payload"]["metadata"]["diff_count"].as_u64().unwrap();
+    for _ in 0..announced {
+        let diff = recv(&mut client).await;
+        assert_eq!(diff["type"], "diff");
+        assert_eq!(diff["payload"]["original"], original);
+    }
+    eprintln!("the real model's reply proposed {announced} diff(s)");
+    ping(&mut client, 1).await;
+    server.shutdown().await;
+}

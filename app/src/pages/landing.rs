@@ -17,7 +17,8 @@ pub fn LandingPage() -> impl IntoView {
                 <li><a href="/canvas">"Canvas"</a>" — chat and code editor, full screen."</li>
             </ul>
             <h2>"Connecting a language model"</h2>
-            <p>"Without a model, AXE answers with its built-in offline demo responder: deterministic replies, and real diffs when you ask it to write code while a file is open. Connecting an OpenAI-compatible model server is the next step on the roadmap; see the README."</p>
+            <p>"Without a model, AXE answers with its built-in offline demo responder: deterministic replies, streamed like a model's, and real diffs when you ask it to write code while a file is open."</p>
+            <p>"To use a real model, start the server with "<code>"AXE_LLM_BASE_URL"</code>" set to any OpenAI-compatible API (OpenAI, Ollama, llama.cpp's llama-server, vLLM, LM Studio), for example "<code>"AXE_LLM_BASE_URL=http://127.0.0.1:8089/v1 AXE_LLM_MODEL=gemma scripts/run.sh"</code>". "<code>"AXE_LLM_API_KEY"</code>" carries a key if the server needs one. The header shows which model answers."</p>
             <button type="button" on:click=move |_| presses.update(|n| *n += 1)>
                 "Pressed " {move || presses.get()} " times"
             </button>
