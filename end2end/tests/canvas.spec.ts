@@ -1,18 +1,9 @@
 // Canvas: the 40/60 split and the badge; a rejected diff leaves the editor, an applied one
 // changes it (and the server has the change too).
-import { test, expect } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { test, expect } from "./support/fixtures";
 import { openPanel, sendMessage } from "./support/widget";
 
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
-
-test("reject then apply a diff in the canvas", async ({ page }) => {
+test("reject then apply a diff in the canvas", async ({ page, server }) => {
   await openPanel(page, server.url);
   await page.getByRole("button", { name: "Maximize to canvas" }).click();
   const canvas = page.getByRole("region", { name: "AXE canvas" });

@@ -1,17 +1,8 @@
 // Expanded panel: connect, send a message, see it and the reply on their sides.
-import { test, expect } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { test, expect } from "./support/fixtures";
 import { openPanel, sendMessage } from "./support/widget";
 
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
-
-test("a message and its reply appear on their sides", async ({ page }) => {
+test("a message and its reply appear on their sides", async ({ page, server }) => {
   await openPanel(page, server.url);
   const input = page.getByRole("textbox", { name: "Message AXE" });
   await expect(input).toBeFocused();
@@ -44,7 +35,7 @@ test("a message and its reply appear on their sides", async ({ page }) => {
   expect(panel.height).toBe(480);
 });
 
-test("a reply containing HTML and script renders as inert text", async ({ page }) => {
+test("a reply containing HTML and script renders as inert text", async ({ page, server }) => {
   await openPanel(page, server.url);
   const hostile = `<img src=x onerror="window.__axeXss=1"><script>window.__axeXss=2</script>`;
   await sendMessage(page, hostile);

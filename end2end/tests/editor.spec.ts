@@ -1,18 +1,10 @@
 // The canvas's editor: loaded only when the canvas opens; line numbers, highlighting, Tab and
 // undo; edits reach the server as one `file_updated` after typing stops.
-import { test, expect, WebSocket } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { WebSocket } from "@playwright/test";
+import { test, expect } from "./support/fixtures";
 import { openPanel } from "./support/widget";
 
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
-
-test("the editor module loads only when the canvas opens", async ({ page }) => {
+test("the editor module loads only when the canvas opens", async ({ page, server }) => {
   const editorRequests: string[] = [];
   page.on("request", (request) => {
     if (request.url().includes("/editor/axe-editor.js")) editorRequests.push(request.url());
@@ -24,7 +16,7 @@ test("the editor module loads only when the canvas opens", async ({ page }) => {
   expect(editorRequests).toHaveLength(1);
 });
 
-test("typing, Tab, undo, highlighting and the debounced file sync", async ({ page }) => {
+test("typing, Tab, undo, highlighting and the debounced file sync", async ({ page, server }) => {
   const sent: string[] = [];
   const socketSeen = new Promise<WebSocket>((resolve) => page.on("websocket", resolve));
   await page.goto(server.url + "/canvas");

@@ -1,16 +1,7 @@
 // The landing page is rendered on the server and becomes interactive once the wasm hydrates it.
-import { test, expect } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { test, expect } from "./support/fixtures";
 
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
-
-test("the landing page hydrates and its button responds", async ({ page }) => {
+test("the landing page hydrates and its button responds", async ({ page, server }) => {
   await page.goto(server.url + "/");
   await expect(page.getByRole("heading", { level: 1 })).toContainText("AXE");
   const button = page.getByRole("button", { name: /Pressed 0 times/ });

@@ -1,15 +1,6 @@
 // Replies stream in and can be stopped; a diff's hunks can be taken one by one.
-import { test, expect } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { test, expect } from "./support/fixtures";
 import { openPanel, sendMessage } from "./support/widget";
-
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
 
 /** The reply's text without the screen-reader prefix and the status mark. */
 async function replyText(entry: import("@playwright/test").Locator): Promise<string> {
@@ -20,7 +11,7 @@ async function replyText(entry: import("@playwright/test").Locator): Promise<str
   });
 }
 
-test("a reply streams in, and Stop keeps what arrived, marked stopped", async ({ page }) => {
+test("a reply streams in, and Stop keeps what arrived, marked stopped", async ({ page, server }) => {
   await openPanel(page, server.url);
   await sendMessage(page, "tell me about yourself");
   const replies = page.locator("li.msg.assistant");
@@ -46,7 +37,7 @@ test("a reply streams in, and Stop keeps what arrived, marked stopped", async ({
   expect(full).toContain("offline demo");
 });
 
-test("accepting one of two hunks leaves the editor with exactly that change", async ({ page }) => {
+test("accepting one of two hunks leaves the editor with exactly that change", async ({ page, server }) => {
   await openPanel(page, server.url);
   await page.getByRole("button", { name: "Maximize to canvas" }).click();
   const code = page.getByRole("textbox", { name: "Code editor" });

@@ -1,18 +1,9 @@
 // Two tabs on one session: the older is told it was taken over and does not take it back by
 // itself; it can take it back on request.
-import { test, expect } from "@playwright/test";
-import { startServer, AxeServer } from "./support/server";
+import { test, expect } from "./support/fixtures";
 import { openPanel } from "./support/widget";
 
-let server: AxeServer;
-test.beforeAll(async () => {
-  server = await startServer();
-});
-test.afterAll(async () => {
-  await server.stop();
-});
-
-test("the older tab yields the session and only takes it back when asked", async ({ context }) => {
+test("the older tab yields the session and only takes it back when asked", async ({ context, server }) => {
   const first = await context.newPage();
   await openPanel(first, server.url);
   const sessionId = await first.evaluate(() => localStorage.getItem("axe.session_id"));

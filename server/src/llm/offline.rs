@@ -90,7 +90,11 @@ pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
                 "You wrote:\n\n{quoted}\n\nI am AXE's **offline demo** responder: no language model \
                  is connected, so I cannot really converse. Ask me to *write* or *add* code (for \
                  example \"write a fibonacci function\") while a file is open in the canvas, and I \
-                 will propose a real diff against it that you can Apply or Reject."
+                 will propose a real diff against it that you can Apply or Reject.\n\nTo talk to a \
+                 real model, restart the server with `AXE_LLM_BASE_URL` set to an OpenAI-compatible \
+                 API (OpenAI, Ollama, llama.cpp's `llama-server`, vLLM, LM Studio), for example \
+                 `AXE_LLM_BASE_URL=http://127.0.0.1:8089/v1`, plus `AXE_LLM_MODEL` and, if needed, \
+                 `AXE_LLM_API_KEY`."
             ),
             new_content: None,
         };
@@ -212,6 +216,10 @@ mod tests {
         assert!(reply.new_content.is_none());
         assert!(reply.text.contains("offline demo"));
         assert!(reply.text.contains("> hello there"));
+        assert!(
+            reply.text.contains("AXE_LLM_BASE_URL"),
+            "it says how to connect a model"
+        );
     }
 
     #[test]
