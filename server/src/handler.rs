@@ -41,8 +41,9 @@ impl From<Vec<ServerMessage>> for Handled {
 
 /// Processes one message for `session_id`, whose state is `session`.
 ///
-/// `ping` and `stop` are answered by the connection itself (they need no session state, or the
-/// generation registry); here they produce nothing.
+/// The connection answers `ping` itself (idle sessions then need no session state) and `stop`
+/// (it needs the generation registry); here `ping` still gets its `pong` and `stop` nothing, so
+/// the function is total.
 pub fn handle(
     session_id: &SessionId,
     session: &mut SessionState,

@@ -197,17 +197,9 @@ async fn stop_closes_the_upstream_request_and_keeps_the_partial_reply() {
     let first = recv(&mut client).await;
     assert_eq!(first["type"], "chat_delta");
     send(&mut client, json!({"type": "stop", "payload": {}})).await;
-    let mut text = first["payload"]["delta"].as_str().unwrap().to_owned();
-    let response = loop {
-        let message = recv(&mut client).await;
-        if message["type"] == "chat_response" {
-            break message;
-        }
-        text.push_str(message["payload"]["delta"].as_str().unwrap());
-    };
+    let response = recv_reply_after(&mut client, first).await;
     assert_eq!(response["payload"]["metadata"]["finish_reason"], "stopped");
     assert_eq!(response["payload"]["metadata"]["model"], "gemma");
-    assert_eq!(response["payload"]["message"], text.as_str());
     // The model server saw its response dropped long before its 200 frames were out.
     assert_eq!(replay.ended().await, Hangup::ClientLeftEarly);
     server.shutdown().await;
@@ -281,6 +273,15 @@ async fn a_models_code_block_named_after_the_file_becomes_a_diff() {
     server.shutdown().await;
 }
 
+/// Settings for the real model server: generous timeouts, a reply of up to `max_tokens`.
+fn real_config(url: &str, max_tokens: u32) -> OpenAiConfig {
+    OpenAiConfig {
+        max_tokens,
+        idle_timeout: Duration::from_secs(60),
+        ..config(url)
+    }
+}
+
 /// The real model server's URL, or `None` (and a note) when the tier is skipped.
 fn real_model_url() -> Option<String> {
     let url = std::env::var("AXE_TEST_LLM_URL")
@@ -295,9 +296,7 @@ fn real_model_url() -> Option<String> {
 #[tokio::test]
 async fn real_model_streams_a_reply() {
     let Some(url) = real_model_url() else { return };
-    let mut real = config(&url);
-    real.idle_timeout = Duration::from_secs(60);
-    let provider = OpenAiProvider::new(real).unwrap();
+    let provider = OpenAiProvider::new(real_config(&url, 64)).unwrap();
     let events = collect(&provider, "Write a Rust function that adds two numbers.").await;
     let deltas = events
         .iter()
@@ -313,13 +312,7 @@ async fn real_model_streams_a_reply() {
 #[tokio::test]
 async fn real_model_stops_when_asked() {
     let Some(url) = real_model_url() else { return };
-    let server = TestServer::start(move |c| {
-        let mut real = config(&url);
-        real.max_tokens = 400;
-        real.idle_timeout = Duration::from_secs(60);
-        c.llm = Some(real);
-    })
-    .await;
+    let server = TestServer::start(move |c| c.llm = Some(real_config(&url, 400))).await;
     let mut client = server.connect("real-stop").await;
     send(
         &mut client,
@@ -329,12 +322,7 @@ async fn real_model_stops_when_asked() {
     let first = recv(&mut client).await;
     assert_eq!(first["type"], "chat_delta");
     send(&mut client, json!({"type": "stop", "payload": {}})).await;
-    let response = loop {
-        let message = recv(&mut client).await;
-        if message["type"] == "chat_response" {
-            break message;
-        }
-    };
+    let response = recv_reply_after(&mut client, first).await;
     assert_eq!(response["payload"]["metadata"]["finish_reason"], "stopped");
     server.shutdown().await;
 }
@@ -342,13 +330,7 @@ async fn real_model_stops_when_asked() {
 #[tokio::test]
 async fn real_model_replies_through_the_diff_pipeline() {
     let Some(url) = real_model_url() else { return };
-    let server = TestServer::start(move |c| {
-        let mut real = config(&url);
-        real.max_tokens = 200;
-        real.idle_timeout = Duration::from_secs(60);
-        c.llm = Some(real);
-    })
-    .await;
+    let server = TestServer::start(move |c| c.llm = Some(real_config(&url, 200))).await;
     let mut client = server.connect("real-diff").await;
     let original = "fn main() {\n    println!(\"hi\");\n}\n";
     upload_file(&mut client, "f", original).await;

@@ -86,22 +86,6 @@ async fn stop_ends_the_reply_early_keeping_the_partial_text() {
     server.shutdown().await;
 }
 
-/// Reads the rest of a reply whose first delta was `first`; returns its `chat_response`.
-async fn recv_reply_after(client: &mut Client, first: serde_json::Value) -> serde_json::Value {
-    let mut text = first["payload"]["delta"].as_str().unwrap().to_owned();
-    loop {
-        let message = recv(client).await;
-        match message["type"].as_str() {
-            Some("chat_delta") => text.push_str(message["payload"]["delta"].as_str().unwrap()),
-            Some("chat_response") => {
-                assert_eq!(message["payload"]["message"], text.as_str());
-                return message;
-            }
-            _ => panic!("unexpected {message}"),
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_second_chat_while_one_streams_is_refused_as_busy() {
     let server = TestServer::start(|config| config.offline_delay = Duration::from_millis(20)).await;

@@ -4,6 +4,7 @@ use super::{
     chat::{ChatInput, ChatLog},
     diff_view::DiffOverlay,
     editor::Editor,
+    panel::MinimizeButton,
     status::{ModelName, StatusBadge, TakenOverNotice},
 };
 use crate::store::{AxeStore, WidgetView};
@@ -33,8 +34,7 @@ pub fn Canvas() -> impl IntoView {
             <span class="spacer"></span>
             <button type="button" aria-label="Exit canvas" title="Exit canvas (Esc)"
                 on:click=move |_| leave()>"Exit canvas"</button>
-            <button type="button" aria-label="Minimize assistant" title="Minimize"
-                on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
+            <MinimizeButton/>
         </header>
     }
     .into_any();

@@ -19,6 +19,16 @@ pub fn Minimized() -> impl IntoView {
     }
 }
 
+/// The button that folds the widget back to its launcher, in the panel's and canvas's headers.
+#[component]
+pub fn MinimizeButton() -> impl IntoView {
+    let store = AxeStore::expect();
+    view! {
+        <button type="button" aria-label="Minimize assistant" title="Minimize"
+            on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
+    }
+}
+
 /// The chat panel.
 #[component]
 pub fn Expanded() -> impl IntoView {
@@ -36,8 +46,7 @@ pub fn Expanded() -> impl IntoView {
                         <path d="M4 9V4h5M20 9V4h-5M4 15v5h5M20 15v5h-5"/>
                     </svg>
                 </button>
-                <button type="button" aria-label="Minimize assistant" title="Minimize"
-                    on:click=move |_| store.view.set(WidgetView::Minimized)>"–"</button>
+                <MinimizeButton/>
             </header>
     }
     .into_any();

@@ -231,6 +231,24 @@ pub async fn recv_reply(client: &mut Client) -> Value {
     }
 }
 
+/// Reads the rest of a reply whose first `chat_delta` was `first`: checks the deltas add up to
+/// the final text and returns the `chat_response`. Other messages in between fail the test.
+pub async fn recv_reply_after(client: &mut Client, first: Value) -> Value {
+    assert_eq!(first["type"], "chat_delta", "{first}");
+    let mut text = first["payload"]["delta"].as_str().unwrap().to_owned();
+    loop {
+        let message = recv(client).await;
+        match message["type"].as_str() {
+            Some("chat_delta") => text.push_str(message["payload"]["delta"].as_str().unwrap()),
+            Some("chat_response") => {
+                assert_eq!(message["payload"]["message"], text.as_str());
+                return message;
+            }
+            _ => panic!("unexpected {message}"),
+        }
+    }
+}
+
 /// Asks for code about `file_id`; returns the `chat_response` and the `diff`.
 pub async fn ask_for_code(client: &mut Client, file_id: &str) -> (Value, Value) {
     send(
