@@ -33,7 +33,14 @@ pub struct Config {
     pub prompt_budget: PromptBudget,
     /// The offline responder's pause between streamed pieces (`AXE_OFFLINE_DELAY_MS`; 25).
     pub offline_delay: Duration,
+    /// Where sessions are stored (`AXE_DATABASE_URL`; `sqlite:axe-data/axe.db`): `sqlite:PATH`
+    /// for a SQLite file, created if missing, or `postgres://…` for PostgreSQL.
+    pub database_url: String,
 }
+
+/// The database used when `AXE_DATABASE_URL` is not set: a SQLite file beside the working
+/// directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:axe-data/axe.db";
 
 impl Config {
     /// Defaults for everything, listening on `addr`.
@@ -52,6 +59,7 @@ impl Config {
                 history_turns: 10,
             },
             offline_delay: Duration::from_millis(25),
+            database_url: DEFAULT_DATABASE_URL.into(),
         }
     }
 
@@ -136,7 +144,23 @@ impl Config {
                 }
             },
         };
+        let database_url = match lookup("AXE_DATABASE_URL").filter(|url| !url.trim().is_empty()) {
+            None => defaults.database_url,
+            Some(url) => {
+                let url = url.trim().to_owned();
+                let known = ["sqlite:", "postgres://", "postgresql://"];
+                if !known.iter().any(|scheme| url.starts_with(scheme)) {
+                    return Err(Error::InvalidSetting {
+                        name: "AXE_DATABASE_URL",
+                        value: url,
+                        reason: "expected sqlite:PATH or postgres://USER@HOST:PORT/DB".into(),
+                    });
+                }
+                url
+            }
+        };
         Ok(Self {
+            database_url,
             llm,
             prompt_budget: PromptBudget {
                 file_chars: count("AXE_LLM_FILE_CHARS", defaults.prompt_budget.file_chars)?,
@@ -208,6 +232,7 @@ mod tests {
         assert!(from(&[("AXE_OUTBOUND_QUEUE", "0")]).is_err());
         assert!(from(&[("AXE_ADDR", "localhost")]).is_err());
         assert!(from(&[("AXE_LLM_BASE_URL", "localhost:8080")]).is_err());
+        assert!(from(&[("AXE_DATABASE_URL", "mysql://x")]).is_err());
         assert!(from(&[
             ("AXE_LLM_BASE_URL", "http://x/v1"),
             ("AXE_LLM_TEMPERATURE", "hot")

@@ -27,6 +27,9 @@ pub enum Error {
     /// The model client could not be set up.
     #[error("cannot set up the model client: {0}")]
     Llm(String),
+    /// The database could not be opened or migrated.
+    #[error("cannot open the database: {0}")]
+    Storage(#[from] crate::storage::StorageError),
     /// Serving failed after start-up.
     #[error("server failed: {0}")]
     Serve(#[from] std::io::Error),

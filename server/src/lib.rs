@@ -8,7 +8,11 @@
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ws`]: the WebSocket upgrade, one connection's reader/writer, the session registry.
 //! - [`handler`]: what each client message does to a session's state (pure logic).
-//! - [`session`]: per-session files, pending diffs and conversation.
+//! - [`session`]: per-session files, pending diffs and conversation, cached over storage, and
+//!   the per-session lock that orders history.
+//! - [`storage`]: the SQLite/PostgreSQL database: migrations, one transaction per message,
+//!   replay, recovery after a crash.
+//! - [`export`]: `GET /api/axe/sessions/{session_id}/export`, everything stored about a session.
 //! - [`llm`]: the provider interface, the OpenAI-compatible streaming client, the offline
 //!   responder, the prompt, and the replies being generated.
 //! - [`codeblocks`]: a reply's code blocks turned into changes to files.
@@ -21,12 +25,14 @@ pub mod codeblocks;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod export;
 pub mod handler;
 pub mod health;
 pub mod llm;
 pub mod session;
 pub mod shutdown;
 pub mod state;
+pub mod storage;
 pub mod ws;
 
 use app::{shell, App};
@@ -51,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
         .route("/api/axe/ws/{session_id}", any(ws::upgrade::handle))
+        .route(
+            "/api/axe/sessions/{session_id}/export",
+            get(export::session_export),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
@@ -107,11 +117,20 @@ pub async fn serve(
             })
         }
     };
+    let storage = storage::Storage::open(&config.database_url).await?;
+    tracing::info!(backend = ?storage.backend(), "storage ready");
+    let interrupted = storage.recover_interrupted(provider.model()).await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "replies cut off by the last stop are stored as failed"
+        );
+    }
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
         registry: Default::default(),
-        sessions: Default::default(),
+        sessions: session::SessionStore::new(storage.clone()),
         provider,
         generations: Default::default(),
         shutdown: listener_flag,
@@ -133,6 +152,7 @@ pub async fn serve(
     {
         tracing::warn!("shutdown grace period ended with connections still open");
     }
+    storage.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,11 +1,16 @@
-//! Per-session state the server keeps between messages and connections: files and pending diffs.
+//! Per-session state: files, pending diffs, the conversation and the history's `seq`, cached in
+//! memory over what the database holds, and the lock that puts one session's changes in order.
 
-use crate::llm::Turn;
-use protocol::{DiffProposal, SessionId};
+use crate::{
+    llm::Turn,
+    storage::{Batch, Change, Storage, StorageError},
+};
+use protocol::{encode_server_frame, DiffProposal, MessageId, ServerMessage, SessionId};
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
 };
+use tokio::sync::OwnedMutexGuard;
 
 /// Most files one session may hold; bounds the memory a single client can make us use.
 pub const MAX_FILES_PER_SESSION: usize = 64;
@@ -23,6 +28,8 @@ pub struct FileState {
     pub language: String,
     /// Whole content.
     pub content: String,
+    /// 1 for the first content the server saw, one more for each change since.
+    pub version: i64,
 }
 
 /// Everything the server knows about one session.
@@ -36,10 +43,12 @@ pub struct SessionState {
     pub diff_order: Vec<String>,
     /// The conversation, oldest first, for the prompt.
     pub history: Vec<Turn>,
+    /// The `seq` of the newest history event.
+    pub last_seq: u64,
     /// Counter for this session's diff ids.
-    next_diff: u64,
+    pub(crate) next_diff: u64,
     /// Counter for this session's reply ids.
-    next_message: u64,
+    pub(crate) next_message: u64,
 }
 
 impl SessionState {
@@ -82,21 +91,128 @@ impl SessionState {
     }
 }
 
-/// A shared handle to one session's state.
-pub type SharedSession = Arc<Mutex<SessionState>>;
+/// One session's place in memory: its state once loaded from the database.
+#[derive(Debug, Default)]
+pub struct Slot {
+    state: Option<SessionState>,
+}
 
-/// All sessions' state, keyed by session id. Survives reconnects (not restarts: see issue 6).
-#[derive(Debug, Clone, Default)]
+/// Exclusive access to one session. Everything that changes a session or sends its history
+/// holds this, so `seq` numbers are given, stored and sent in one order.
+pub type SessionGuard = OwnedMutexGuard<Slot>;
+
+/// What a committed change sends: history frames (with their `seq`) and the rest.
+pub type Frames = Vec<String>;
+
+/// All sessions, keyed by session id, over the database.
+#[derive(Debug, Clone)]
 pub struct SessionStore {
-    sessions: Arc<Mutex<HashMap<SessionId, SharedSession>>>,
+    storage: Storage,
+    slots: Arc<Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<Slot>>>>>,
 }
 
 impl SessionStore {
-    /// The state of `session`, created empty on first use.
-    pub fn get_or_create(&self, session: &SessionId) -> SharedSession {
-        // Held only for this lookup, never across an `.await`. A poisoned lock still holds a
-        // consistent map (inserts are single calls), so we keep using it.
-        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
-        sessions.entry(session.clone()).or_default().clone()
+    /// A store over `storage`, with nothing loaded yet.
+    pub fn new(storage: Storage) -> Self {
+        Self {
+            storage,
+            slots: Arc::default(),
+        }
+    }
+
+    /// The database behind the store.
+    pub fn storage(&self) -> &Storage {
+        &self.storage
+    }
+
+    /// Waits for exclusive access to `session`.
+    pub async fn lock(&self, session: &SessionId) -> SessionGuard {
+        let slot = {
+            // Held only for this lookup, never across an `.await`. A poisoned lock still holds
+            // a consistent map (inserts are single calls), so we keep using it.
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            slots.entry(session.clone()).or_default().clone()
+        };
+        slot.lock_owned().await
+    }
+
+    /// The state of the locked `session`, loaded from the database on first use.
+    pub async fn state<'g>(
+        &self,
+        guard: &'g mut SessionGuard,
+        session: &SessionId,
+    ) -> Result<&'g mut SessionState, StorageError> {
+        if guard.state.is_none() {
+            guard.state = Some(self.storage.load_session(session).await?);
+        }
+        // Just filled when it was empty.
+        guard
+            .state
+            .as_mut()
+            .ok_or_else(|| StorageError::Corrupt("session state vanished".into()))
+    }
+
+    /// Stores `changes` and `events` of the locked `session` in one transaction, recording
+    /// `client` (its id and type) as processed, and returns the events as numbered frames to
+    /// send. On failure the cached state, which the handler already changed, is dropped so the
+    /// next message reloads what the database really holds.
+    pub async fn commit(
+        &self,
+        guard: &mut SessionGuard,
+        session: &SessionId,
+        client: Option<(&MessageId, &'static str)>,
+        changes: Vec<Change>,
+        events: Vec<ServerMessage>,
+    ) -> Result<Frames, StorageError> {
+        let result = self.try_commit(guard, session, client, changes, events).await;
+        if result.is_err() {
+            guard.state = None;
+        }
+        result
+    }
+
+    async fn try_commit(
+        &self,
+        guard: &mut SessionGuard,
+        session: &SessionId,
+        client: Option<(&MessageId, &'static str)>,
+        changes: Vec<Change>,
+        events: Vec<ServerMessage>,
+    ) -> Result<Frames, StorageError> {
+        let state = self.state(guard, session).await?;
+        let mut seq = state.last_seq;
+        let numbered: Vec<(u64, &'static str, String)> = events
+            .iter()
+            .map(|event| {
+                seq += 1;
+                (seq, event_kind(event), encode_server_frame(Some(seq), event))
+            })
+            .collect();
+        let batch = Batch {
+            client: client.map(|(id, kind)| (id.as_str().to_owned(), kind)),
+            changes,
+            events: numbered,
+            last_seq: seq,
+            next_message: state.next_message,
+            next_diff: state.next_diff,
+        };
+        self.storage.commit(session, &batch).await?;
+        state.last_seq = seq;
+        Ok(batch.events.into_iter().map(|(_, _, frame)| frame).collect())
+    }
+}
+
+/// The `type` of a server message, for the events table.
+fn event_kind(message: &ServerMessage) -> &'static str {
+    match message {
+        ServerMessage::UserMessage { .. } => "user_message",
+        ServerMessage::ChatResponse { .. } => "chat_response",
+        ServerMessage::Diff(_) => "diff",
+        ServerMessage::FileUpdate { .. } => "file_update",
+        ServerMessage::DiffResolved { .. } => "diff_resolved",
+        ServerMessage::ChatDelta { .. } => "chat_delta",
+        ServerMessage::Ack { .. } => "ack",
+        ServerMessage::Pong { .. } => "pong",
+        ServerMessage::Error { .. } => "error",
     }
 }

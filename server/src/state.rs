@@ -22,7 +22,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Live connections by session.
     pub registry: Registry,
-    /// Files, pending diffs and conversations by session.
+    /// Files, pending diffs, conversations and history by session, over the database.
     pub sessions: SessionStore,
     /// What answers chat messages: a model server or the offline responder.
     pub provider: Arc<dyn Provider>,

@@ -73,6 +73,12 @@ impl ClientMessage {
         "ping",
     ];
 
+    /// Whether the message changes the session's state, and so must carry a frame `id`: the
+    /// server stores it, answers `ack` with that id, and processes a repeated id only once.
+    pub fn needs_id(&self) -> bool {
+        !matches!(self, Self::Stop { .. } | Self::Ping { .. })
+    }
+
     /// The message's `type` on the wire.
     pub fn type_name(&self) -> &'static str {
         match self {

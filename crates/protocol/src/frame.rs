@@ -1,6 +1,6 @@
 //! Turning a text frame into a client message, with precise errors as values, and back.
 
-use crate::{client::ClientMessage, codes::ErrorCode, ids::MessageId};
+use crate::{client::ClientMessage, codes::ErrorCode, ids::MessageId, server::ServerMessage};
 use serde_json::{Map, Value};
 
 /// A decoded client frame: the message and its optional client-chosen id.
@@ -96,7 +96,48 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
             format!("invalid payload for {type_name:?}: {e}"),
         )
     })?;
+    let message: ClientMessage = message;
+    if message.needs_id() && id.is_none() {
+        return Err(DecodeError::new(
+            ErrorCode::InvalidPayload,
+            format!("a {type_name:?} message needs an \"id\" so it can be acknowledged"),
+        ));
+    }
     Ok(ClientFrame { id, message })
+}
+
+/// A decoded server frame: the message and, for history, its place in the session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerFrame {
+    /// The top-level `"seq"`: present on history messages, increasing by one per session.
+    pub seq: Option<u64>,
+    /// The message itself.
+    pub message: ServerMessage,
+}
+
+/// Encodes a server message as one JSON text frame, with its `seq` when it is history.
+pub fn encode_server_frame(seq: Option<u64>, message: &ServerMessage) -> String {
+    let Some(seq) = seq else {
+        return message.to_json();
+    };
+    let mut value = serde_json::to_value(message).unwrap_or(Value::Null);
+    if let Value::Object(object) = &mut value {
+        object.insert("seq".into(), Value::from(seq));
+    }
+    value.to_string()
+}
+
+/// Decodes one text frame sent by the server.
+pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
+    let mut value: Value = serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))?;
+    let seq = match &mut value {
+        Value::Object(object) => object.remove("seq").and_then(|seq| seq.as_u64()),
+        _ => None,
+    };
+    let message = serde_json::from_value(value)
+        .map_err(|e| DecodeError::new(ErrorCode::InvalidPayload, format!("invalid frame: {e}")))?;
+    Ok(ServerFrame { seq, message })
 }
 
 /// Encodes a client message (with its optional id) as one JSON text frame.
@@ -127,11 +168,15 @@ mod tests {
         assert_eq!(code_of(r#"{"type":7}"#), ErrorCode::InvalidPayload);
         assert_eq!(code_of(r#"{"type":"chat"}"#), ErrorCode::InvalidPayload);
         assert_eq!(
-            code_of(r#"{"type":"chat","payload":{"message":5}}"#),
+            code_of(r#"{"type":"chat","payload":{"message":"no id"}}"#),
             ErrorCode::InvalidPayload
         );
         assert_eq!(
-            code_of(r#"{"type":"diff_applied","payload":[]}"#),
+            code_of(r#"{"type":"chat","id":"c-1","payload":{"message":5}}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert_eq!(
+            code_of(r#"{"type":"diff_applied","id":"c-1","payload":[]}"#),
             ErrorCode::InvalidPayload
         );
         let long_id = format!(r#"{{"type":"ping","id":"{}"}}"#, "x".repeat(65));
@@ -159,6 +204,18 @@ mod tests {
         let frame = decode_client_frame(&text).unwrap();
         assert_eq!(frame.id, Some(id));
         assert_eq!(frame.message, message);
+    }
+
+    #[test]
+    fn history_frames_carry_their_seq_at_the_top_level() {
+        let message = ServerMessage::Ack { id: "c-1".into() };
+        let text = encode_server_frame(Some(7), &message);
+        assert!(text.contains(r#""seq":7"#), "{text}");
+        let frame = decode_server_frame(&text).unwrap();
+        assert_eq!(frame.seq, Some(7));
+        assert_eq!(frame.message, message);
+        let plain = decode_server_frame(&encode_server_frame(None, &message)).unwrap();
+        assert_eq!(plain.seq, None);
     }
 
     #[test]

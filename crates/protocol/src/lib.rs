@@ -8,8 +8,9 @@
 //! - [`codes`]: the stable error codes carried by `error` messages.
 //! - [`frame`]: turning a text frame into a message and back, with errors as values.
 //!
-//! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`, optionally with a
-//! top-level `"id"` chosen by the client. This crate does no I/O and never panics on input.
+//! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`. Client messages
+//! that change state carry a top-level `"id"` the server acknowledges; server messages that
+//! belong to the session's history carry a top-level `"seq"`. This crate does no I/O and never panics on input.
 
 pub mod client;
 pub mod codes;
@@ -21,7 +22,10 @@ pub mod server;
 pub use client::{ActiveFile, ChatContext, ClientMessage};
 pub use codes::ErrorCode;
 pub use diff::{DiffLine, Hunk, LineKind};
-pub use frame::{decode_client_frame, encode_client_frame, ClientFrame, DecodeError};
+pub use frame::{
+    decode_client_frame, decode_server_frame, encode_client_frame, encode_server_frame, ClientFrame,
+    DecodeError, ServerFrame,
+};
 pub use ids::{IdError, MessageId, SessionId};
 pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage, Usage};
 

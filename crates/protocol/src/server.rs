@@ -14,6 +14,25 @@ pub enum ServerMessage {
         message_id: String,
         /// The new text.
         delta: String,
+        /// Where `delta` starts in the reply's text, in UTF-8 bytes. The client cuts its copy to
+        /// `offset` and appends `delta`, so a repeated piece, or the catch-up piece (offset 0,
+        /// the whole text so far) sent after a reconnect, leaves the same text.
+        #[serde(default)]
+        offset: u64,
+    },
+    /// Confirms that the client message with this `id` is durably stored (or was already): the
+    /// client may forget it. Sent again for a repeated id, which is not processed twice.
+    Ack {
+        /// The client's frame `id`.
+        id: String,
+    },
+    /// A chat message the person sent, as stored: part of the history, so a page opened on an
+    /// existing session (or another tab) shows both sides of the conversation.
+    UserMessage {
+        /// The client's frame `id` of the `chat`.
+        id: String,
+        /// What the person typed.
+        message: String,
     },
     /// Sent when a reply is complete (or stopped, or failed): the whole text. A client that
     /// ignores `chat_delta` shows just this; one that streamed replaces the streamed text.
@@ -55,6 +74,10 @@ pub enum ServerMessage {
         code: ErrorCode,
         /// A human-readable explanation.
         message: String,
+        /// The frame `id` of the client message that was refused, when it had one. Such a
+        /// message will be refused again, so the client stops resending it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
     },
 }
 
@@ -64,7 +87,30 @@ impl ServerMessage {
         Self::Error {
             code,
             message: message.into(),
+            id: None,
         }
+    }
+
+    /// Shorthand for an `error` refusing the client message `id`.
+    pub fn refusal(code: ErrorCode, message: impl Into<String>, id: Option<&str>) -> Self {
+        Self::Error {
+            code,
+            message: message.into(),
+            id: id.map(str::to_owned),
+        }
+    }
+
+    /// Whether this message belongs to the session's history, so it is stored, numbered with
+    /// a `seq` and replayed to a client that missed it.
+    pub fn is_history(&self) -> bool {
+        matches!(
+            self,
+            Self::UserMessage { .. }
+                | Self::ChatResponse { .. }
+                | Self::Diff(_)
+                | Self::FileUpdate { .. }
+                | Self::DiffResolved { .. }
+        )
     }
 
     /// Encodes the message as one JSON text frame.

@@ -1,23 +1,31 @@
 //! One session connection: a reader (this task) that decodes and handles client frames, and a
 //! writer task that owns the socket's send half and drains a bounded queue.
 //!
+//! On connecting, the client first gets the history it missed (after its `last_seq`), then live
+//! traffic. Each state-changing message is stored before it is acknowledged, and a repeated id
+//! is acknowledged again without being processed twice.
+//!
 //! The reader decides when the connection ends (client close, error, idle, take-over, slow
 //! consumer, shutdown), tells the writer which close frame to send, and unregisters.
 
 use crate::{
     handler::{self, Limits},
-    session::SharedSession,
     state::AppState,
-    ws::registry::Kick,
+    ws::registry::{Kick, Registration},
 };
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use protocol::{decode_client_frame, ClientMessage, ErrorCode, ServerMessage, SessionId};
-use std::{sync::PoisonError, time::Duration};
+use protocol::{
+    decode_client_frame, ClientFrame, ClientMessage, ErrorCode, ServerMessage, SessionId,
+};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// How long the writer may take to send its close frame before it is abandoned.
 const WRITER_CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// How long the replay may wait for room in the queue before the client counts as slow.
+const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Why a connection ended, and so which close frame (if any) it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +67,10 @@ impl End {
     }
 }
 
-/// Serves one upgraded connection for `session` until it ends.
+/// Serves one upgraded connection for `session` until it ends; the client has the history up to
+/// `last_seq`.
 #[tracing::instrument(name = "connection", skip_all, fields(session = %session))]
-pub async fn serve<W, R>(sink: W, stream: R, session: SessionId, state: AppState)
+pub async fn serve<W, R>(sink: W, stream: R, session: SessionId, last_seq: u64, state: AppState)
 where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
@@ -71,16 +80,18 @@ where
     let (outbound_tx, outbound_rx) = mpsc::channel(state.config.outbound_queue);
     let (close_tx, close_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop(sink, outbound_rx, close_rx));
-    let registration = state.registry.register(&session, outbound_tx.clone());
+    let (registration, caught_up) = join(&state, &session, last_seq, &outbound_tx).await;
     tracing::debug!(connection = registration.connection_id, "connected");
 
     let mut reader = Reader {
         session: &session,
         state: &state,
         outbound: outbound_tx,
-        session_state: None,
     };
-    let end = reader.run(stream, registration.kicked).await;
+    let end = match caught_up {
+        Ok(()) => reader.run(stream, registration.kicked).await,
+        Err(end) => end,
+    };
 
     state
         .registry
@@ -107,6 +118,53 @@ where
     }
 }
 
+/// Registers the connection and sends it what it missed, holding the session's lock so that no
+/// history frame can slip between the replay and live traffic: the history after `last_seq`,
+/// the files' current content when the client has nothing (`last_seq` 0), and the reply being
+/// generated so far.
+async fn join(
+    state: &AppState,
+    session: &SessionId,
+    last_seq: u64,
+    outbound: &mpsc::Sender<String>,
+) -> (Registration, Result<(), End>) {
+    let mut guard = state.sessions.lock(session).await;
+    let registration = state.registry.register(session, outbound.clone());
+    let mut frames = match state.sessions.storage().events_after(session, last_seq).await {
+        Ok(frames) => frames,
+        Err(error) => {
+            tracing::error!(%error, "cannot read the history to replay");
+            let message = "the history could not be read; reconnect to try again";
+            vec![ServerMessage::error(ErrorCode::Internal, message).to_json()]
+        }
+    };
+    if last_seq == 0 {
+        match state.sessions.state(&mut guard, session).await {
+            Ok(loaded) => frames.extend(loaded.files.iter().map(|(file_id, file)| {
+                ServerMessage::FileUpdate {
+                    file_id: file_id.clone(),
+                    content: file.content.clone(),
+                }
+                .to_json()
+            })),
+            Err(error) => tracing::error!(%error, "cannot load the session's files"),
+        }
+    }
+    if !frames.is_empty() {
+        tracing::debug!(count = frames.len(), last_seq, "replaying");
+    }
+    for frame in frames {
+        match tokio::time::timeout(REPLAY_PATIENCE, outbound.send(frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return (registration, Err(End::ClientGone)),
+            Err(_) => return (registration, Err(End::SlowConsumer)),
+        }
+    }
+    state.generations.catch_up(session, outbound);
+    drop(guard);
+    (registration, Ok(()))
+}
+
 /// The reading half's context.
 struct Reader<'a> {
     session: &'a SessionId,
@@ -114,9 +172,6 @@ struct Reader<'a> {
     /// Encoded frames for the writer. Text rather than `ServerMessage`: the channel allocates
     /// its slots in blocks of 32, and 32 strings cost 0.75 KiB where 32 messages cost 5.3 KiB.
     outbound: mpsc::Sender<String>,
-    /// This session's state, looked up on the first message that needs it, so idle
-    /// connections cost nothing here.
-    session_state: Option<SharedSession>,
 }
 
 impl Reader<'_> {
@@ -143,7 +198,7 @@ impl Reader<'_> {
                         Ok(Some(Err(error))) => return classify(error),
                         Ok(Some(Ok(message))) => message,
                     };
-                    if let Some(end) = self.on_message(message) {
+                    if let Some(end) = self.on_message(message).await {
                         return end;
                     }
                 }
@@ -152,9 +207,9 @@ impl Reader<'_> {
     }
 
     /// Handles one frame; `Some` ends the connection.
-    fn on_message(&mut self, message: Message) -> Option<End> {
+    async fn on_message(&mut self, message: Message) -> Option<End> {
         let replies = match message {
-            Message::Text(text) => self.on_text(text.as_str()),
+            Message::Text(text) => self.on_text(text.as_str()).await,
             Message::Binary(_) => vec![ServerMessage::error(
                 ErrorCode::UnsupportedFrame,
                 "binary frames are not supported; send JSON text frames",
@@ -171,7 +226,9 @@ impl Reader<'_> {
         None
     }
 
-    fn on_text(&mut self, text: &str) -> Vec<ServerMessage> {
+    /// Answers one text frame; what it returns goes to this connection. History frames go
+    /// through the registry instead, under the session's lock (see [`Self::change`]).
+    async fn on_text(&mut self, text: &str) -> Vec<ServerMessage> {
         let frame = match decode_client_frame(text) {
             Ok(frame) => frame,
             Err(error) => {
@@ -181,52 +238,94 @@ impl Reader<'_> {
         };
         match &frame.message {
             // Pings are the only traffic of idle sessions; they need no session state.
-            ClientMessage::Ping { ts } => return vec![ServerMessage::Pong { ts: ts.clone() }],
+            ClientMessage::Ping { ts } => vec![ServerMessage::Pong { ts: ts.clone() }],
             ClientMessage::Stop { message_id } => {
                 let stopped = self
                     .state
                     .generations
                     .stop(self.session, message_id.as_deref());
-                return if stopped {
+                if stopped {
                     Vec::new()
                 } else {
                     vec![ServerMessage::error(
                         ErrorCode::NothingToStop,
                         "no reply is being generated",
                     )]
-                };
+                }
             }
-            ClientMessage::Chat { .. } if self.state.generations.is_running(self.session) => {
-                return vec![ServerMessage::error(
-                    ErrorCode::Busy,
-                    "a reply is still being generated; stop it or wait for it",
-                )];
-            }
-            _ => {}
+            _ => self.change(frame).await,
         }
-        let shared = self
-            .session_state
-            .get_or_insert_with(|| self.state.sessions.get_or_create(self.session))
-            .clone();
-        let limits = Limits {
-            max_text_bytes: self.state.config.max_file_bytes,
-            prompt: self.state.config.prompt_budget,
-        };
-        let handled = {
-            // Held only while the synchronous handler runs; never across an `.await`.
-            let mut session = shared.lock().unwrap_or_else(PoisonError::into_inner);
-            handler::handle(self.session, &mut session, frame.message, limits)
-        };
-        if let Some(job) = handled.job {
-            if !self.state.generations.start(self.state.clone(), job) {
-                return vec![ServerMessage::error(
-                    ErrorCode::Busy,
-                    "a reply is still being generated; stop it or wait for it",
-                )];
-            }
-        }
-        handled.replies
     }
+
+    /// Processes a state-changing message: at most once per id, stored before it is
+    /// acknowledged, its history frames queued while the session is still locked.
+    async fn change(&mut self, frame: ClientFrame) -> Vec<ServerMessage> {
+        let ClientFrame { id, message } = frame;
+        // The decoder refuses these messages without an id.
+        let Some(id) = id else {
+            return Vec::new();
+        };
+        let ack = ServerMessage::Ack {
+            id: id.as_str().to_owned(),
+        };
+        let kind = message.type_name();
+        let state = self.state;
+        let session = self.session;
+        let mut guard = state.sessions.lock(session).await;
+        match state.sessions.storage().is_processed(session, id.as_str()).await {
+            Ok(true) => return vec![ack],
+            Ok(false) => {}
+            Err(error) => return vec![storage_failed(&error)],
+        }
+        if matches!(message, ClientMessage::Chat { .. }) && state.generations.is_running(session) {
+            return vec![ServerMessage::refusal(
+                ErrorCode::Busy,
+                "a reply is still being generated; stop it or wait for it",
+                Some(id.as_str()),
+            )];
+        }
+        let limits = Limits {
+            max_text_bytes: state.config.max_file_bytes,
+            prompt: state.config.prompt_budget,
+        };
+        let handled = match state.sessions.state(&mut guard, session).await {
+            Ok(loaded) => handler::handle(session, loaded, Some(&id), message, limits),
+            Err(error) => return vec![storage_failed(&error)],
+        };
+        if !handled.refusals.is_empty() {
+            return handled.refusals;
+        }
+        let frames = match state
+            .sessions
+            .commit(&mut guard, session, Some((&id, kind)), handled.changes, handled.events)
+            .await
+        {
+            Ok(frames) => frames,
+            Err(error) => return vec![storage_failed(&error)],
+        };
+        if self.outbound.try_send(ack.to_json()).is_err() {
+            // Stored: the resend after the reconnect gets its ack then.
+            return Vec::new();
+        }
+        for frame in frames {
+            // Not delivered now (slow, or taken over): the client replays it from the history.
+            let _ = state.registry.send_frame(session, frame);
+        }
+        if let Some(job) = handled.job {
+            // Cannot fail: the session's lock is held and no reply was running.
+            state.generations.start(state.clone(), job);
+        }
+        Vec::new()
+    }
+}
+
+/// The error a client gets when the database failed: no id, so the message is resent later.
+fn storage_failed(error: &crate::storage::StorageError) -> ServerMessage {
+    tracing::error!(%error, "storage failed");
+    ServerMessage::error(
+        ErrorCode::Internal,
+        "the server could not store this message; it will be resent",
+    )
 }
 
 /// Maps a read error to the way the connection ends.

@@ -135,11 +135,16 @@ impl Registry {
         session: &SessionId,
         message: ServerMessage,
     ) -> Result<(), SendError> {
+        self.send_frame(session, message.to_json())
+    }
+
+    /// Queues an encoded `frame` for the connection of `session`, like [`Self::send_message`].
+    pub fn send_frame(&self, session: &SessionId, frame: String) -> Result<(), SendError> {
         let mut connections = self.lock();
         let registered = connections
             .get_mut(session)
             .ok_or(SendError::NotConnected)?;
-        match registered.outbound.try_send(message.to_json()) {
+        match registered.outbound.try_send(frame) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 registered.kick(Kick::SlowConsumer);
@@ -158,12 +163,23 @@ impl Registry {
         message: ServerMessage,
         patience: std::time::Duration,
     ) -> Result<(), SendError> {
+        self.send_frame_waiting(session, message.to_json(), patience)
+            .await
+    }
+
+    /// Queues an encoded `frame` like [`Self::send_message_waiting`].
+    pub async fn send_frame_waiting(
+        &self,
+        session: &SessionId,
+        frame: String,
+        patience: std::time::Duration,
+    ) -> Result<(), SendError> {
         let (outbound, connection_id) = {
             let connections = self.lock();
             let registered = connections.get(session).ok_or(SendError::NotConnected)?;
             (registered.outbound.clone(), registered.connection_id)
         };
-        match tokio::time::timeout(patience, outbound.send(message.to_json())).await {
+        match tokio::time::timeout(patience, outbound.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(SendError::NotConnected),
             Err(_) => {
@@ -177,35 +193,6 @@ impl Registry {
                 Err(SendError::SlowConsumer)
             }
         }
-    }
-
-    /// Sends an assistant reply to `session`.
-    pub fn send_chat_response(
-        &self,
-        session: &SessionId,
-        message: String,
-        metadata: protocol::ChatMetadata,
-    ) -> Result<(), SendError> {
-        self.send_message(session, ServerMessage::ChatResponse { message, metadata })
-    }
-
-    /// Sends a proposed diff to `session`.
-    pub fn send_diff(
-        &self,
-        session: &SessionId,
-        diff: protocol::DiffProposal,
-    ) -> Result<(), SendError> {
-        self.send_message(session, ServerMessage::Diff(Box::new(diff)))
-    }
-
-    /// Tells `session` that a file's content changed.
-    pub fn send_file_update(
-        &self,
-        session: &SessionId,
-        file_id: String,
-        content: String,
-    ) -> Result<(), SendError> {
-        self.send_message(session, ServerMessage::FileUpdate { file_id, content })
     }
 }
 

@@ -1,25 +1,37 @@
-//! `GET /api/axe/ws/{session_id}`: checks the session id, sets the socket's limits, upgrades.
+//! `GET /api/axe/ws/{session_id}?last_seq=N`: checks the session id and the newest history
+//! `seq` the client has (0 or absent: none), sets the socket's limits, upgrades.
 
 use crate::{state::AppState, ws::connection};
 use axum::{
     extract::{
         ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade},
-        Path, State,
+        Path, Query, State,
     },
     http::StatusCode,
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
 use protocol::SessionId;
+use serde::Deserialize;
+
+/// The upgrade request's query string.
+#[derive(Debug, Deserialize)]
+pub struct ConnectQuery {
+    /// The newest history `seq` the client has seen; the server replays what came after.
+    #[serde(default)]
+    last_seq: Option<String>,
+}
 
 /// Read buffer per socket. tungstenite zero-fills it, so all of it is resident; client frames
 /// are small JSON, and a large message grows the buffer as needed. axum's default (128 KiB)
 /// would dominate the memory of an idle session.
 const READ_BUFFER_BYTES: usize = 1024;
 
-/// Upgrades to the session WebSocket, or refuses with 400 (bad id) or 503 (shutting down).
+/// Upgrades to the session WebSocket, or refuses with 400 (bad id or `last_seq`) or 503
+/// (shutting down).
 pub async fn handle(
     Path(raw_session): Path<String>,
+    Query(query): Query<ConnectQuery>,
     State(state): State<AppState>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -29,6 +41,17 @@ pub async fn handle(
             return (
                 StatusCode::BAD_REQUEST,
                 format!("invalid session id: {error}"),
+            )
+                .into_response()
+        }
+    };
+    let last_seq = match query.last_seq.as_deref().map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(seq)) => seq,
+        Some(Err(_)) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "invalid last_seq: expected a whole number (the newest seq the client has)",
             )
                 .into_response()
         }
@@ -51,6 +74,6 @@ pub async fn handle(
         .max_frame_size(max)
         .on_upgrade(move |socket| async move {
             let (sink, stream) = socket.split();
-            connection::serve(sink, stream, session, state).await;
+            connection::serve(sink, stream, session, last_seq, state).await;
         })
 }

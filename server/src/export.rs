@@ -1,0 +1,37 @@
+//! `GET /api/axe/sessions/{session_id}/export`: everything stored about one session as JSON —
+//! its history frames, both sides of the conversation, every file version, every diff and the
+//! client message ids processed. For people taking their session elsewhere, and for tests that
+//! compare what a client saw with what the server kept.
+
+use crate::state::AppState;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use protocol::SessionId;
+
+/// Answers with the session's export, 400 for a malformed id, 500 if the database failed.
+pub async fn session_export(
+    Path(raw_session): Path<String>,
+    State(state): State<AppState>,
+) -> Response {
+    let session = match SessionId::parse(&raw_session) {
+        Ok(session) => session,
+        Err(error) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("invalid session id: {error}"),
+            )
+                .into_response()
+        }
+    };
+    match state.sessions.storage().export(&session).await {
+        Ok(export) => Json(export).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "export failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "the session could not be read").into_response()
+        }
+    }
+}

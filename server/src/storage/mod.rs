@@ -1,0 +1,155 @@
+//! Durable storage of sessions: SQLite (a file, WAL mode) by default, PostgreSQL for a
+//! `postgres://` URL, through sqlx's Any driver so both run the same SQL and migrations.
+//!
+//! # Layout
+//! - this file: opening the database, migrating it, the error type.
+//! - [`write`]: the one transaction each processed message becomes ([`Batch`], [`Change`]).
+//! - [`read`]: loading a session, the events a client missed, a session's export.
+//! - [`recovery`]: what start-up does about replies a crash interrupted.
+
+pub mod read;
+pub mod recovery;
+pub mod write;
+
+pub use write::{Batch, Change};
+
+use sqlx::{
+    any::{AnyConnectOptions, AnyPoolOptions},
+    AnyPool, ConnectOptions,
+};
+use std::{path::Path, str::FromStr, time::Duration};
+
+/// The migrations in `server/migrations`, embedded in the binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What went wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The URL names no backend we support.
+    #[error("unsupported database URL {0:?}: expected sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// The database refused or failed a query.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The migrations could not be applied.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value did not decode (e.g. a diff's JSON).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+    /// The SQLite file's folder could not be created.
+    #[error("cannot create the database folder: {0}")]
+    Folder(#[from] std::io::Error),
+}
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A handle to the database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Storage {
+    /// Connects to `url` (creating a SQLite file and its folder if missing) and applies any
+    /// migrations not yet applied.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::UnsupportedUrl(url.to_owned()));
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            // SQLite has one writer at a time anyway; a few readers beside it are plenty.
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; FULL makes every commit
+                        // survive a power cut, not just a process crash; foreign keys are off
+                        // by default in SQLite.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *connection)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *connection)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *connection)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for the read and write modules.
+    fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes every connection (SQLite then checkpoints its WAL into the main file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Makes sure a SQLite URL creates its file, and that the file's folder exists.
+fn sqlite_url(url: &str) -> Result<String, StorageError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StorageError::UnsupportedUrl(format!(
+            "{url} (AXE keeps sessions on disk; give a file path)"
+        )));
+    }
+    if let Some(folder) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(folder)?;
+    }
+    Ok(if rest.contains("mode=") {
+        format!("sqlite://{rest}")
+    } else if rest.contains('?') {
+        format!("sqlite://{rest}&mode=rwc")
+    } else {
+        format!("sqlite://{rest}?mode=rwc")
+    })
+}
+
+/// Now, in Unix milliseconds, for the `*_at` columns.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

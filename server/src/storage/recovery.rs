@@ -1,0 +1,62 @@
+//! Start-up recovery: a reply that was streaming when the process died can never finish, so it
+//! is stored as failed (keeping the text it had) and a `chat_response` saying so joins the
+//! history, which tells every client to stop waiting for it.
+
+use super::{now_ms, Storage, StorageError};
+use protocol::{encode_server_frame, ChatMetadata, ServerMessage};
+
+impl Storage {
+    /// Ends every reply left `streaming`; returns how many there were.
+    pub async fn recover_interrupted(&self, model: &str) -> Result<usize, StorageError> {
+        let interrupted: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT session_id, message_id, content FROM axe_messages \
+             WHERE status = 'streaming' ORDER BY session_id, position",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        for (session, message_id, content) in &interrupted {
+            let mut tx = self.pool().begin().await?;
+            let now = now_ms();
+            let (seq,): (i64,) = sqlx::query_as(
+                "UPDATE axe_sessions SET last_seq = last_seq + 1 WHERE session_id = $1 \
+                 RETURNING last_seq",
+            )
+            .bind(session.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            let event = ServerMessage::ChatResponse {
+                message: content.clone(),
+                metadata: ChatMetadata {
+                    message_id: message_id.clone(),
+                    model: model.to_owned(),
+                    finish_reason: "error".into(),
+                    diff_count: 0,
+                    usage: None,
+                },
+            };
+            let frame = encode_server_frame(Some(u64::try_from(seq).unwrap_or(0)), &event);
+            sqlx::query(
+                "UPDATE axe_messages SET status = 'failed', finish_reason = 'interrupted', \
+                 model = $1, updated_at = $2 WHERE session_id = $3 AND message_id = $4",
+            )
+            .bind(model)
+            .bind(now)
+            .bind(session.as_str())
+            .bind(message_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO axe_events (session_id, seq, kind, frame, created_at) \
+                 VALUES ($1, $2, 'chat_response', $3, $4)",
+            )
+            .bind(session.as_str())
+            .bind(seq)
+            .bind(frame)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(interrupted.len())
+    }
+}
