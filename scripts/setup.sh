@@ -3,7 +3,8 @@
 # is already there. Safe to run again and again.
 #
 #   scripts/setup.sh          toolchain, cargo-leptos, wasm-bindgen CLI, npm packages (wasm-opt)
-#   scripts/setup.sh --test   the same, plus Debian's Chromium for the browser tests
+#   scripts/setup.sh --test   the same, plus Debian's Chromium for the browser tests and
+#                             Debian's PostgreSQL server for the storage tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,6 +76,11 @@ done
 # 5. The browser for the end-to-end tests.
 if $want_test_tools && [[ ! -x /usr/bin/chromium ]]; then
   apt_install chromium
+fi
+
+# 6. PostgreSQL for the storage tests (they also run on SQLite, which sqlx builds in).
+if $want_test_tools && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  apt_install postgresql
 fi
 
 say "ready"

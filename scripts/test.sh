@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, stopping at the first failure: formatting, lints (native and wasm32),
-# Rust tests, the release build and its size report, then the Playwright specs in Chromium.
+# Rust tests (with a throwaway PostgreSQL server), the release build and its size report, then
+# the Playwright specs in Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -21,7 +22,13 @@ step "clippy (wasm32: protocol, app with hydrate, frontend)"
 cargo clippy -p protocol -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
-step "Rust tests"
+step "PostgreSQL for the storage tests"
+AXE_TEST_POSTGRES_URL="$(scripts/test-postgres.sh start)"
+export AXE_TEST_POSTGRES_URL AXE_REQUIRE_POSTGRES=1
+trap 'scripts/test-postgres.sh stop' EXIT
+echo "$AXE_TEST_POSTGRES_URL"
+
+step "Rust tests (storage and recovery on SQLite and PostgreSQL)"
 cargo test -p protocol -p server
 cargo test -p app --features ssr
 

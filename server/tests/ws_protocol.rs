@@ -171,7 +171,12 @@ async fn a_second_connection_takes_the_session_over() {
         expect_close(&mut first).await,
         (4001, "session_taken_over".into())
     );
-    // The newer connection works and sees the session's state.
+    // The newer connection works and sees the session's state: first the file's content, as
+    // a client with no history (no `last_seq`) gets it.
+    assert_eq!(
+        recv(&mut second).await,
+        json!({"type": "file_update", "payload": {"file_id": "f", "content": "kept\n"}})
+    );
     ping(&mut second, 2).await;
     let (_, diff) = ask_for_code(&mut second, "f").await;
     assert_eq!(diff["payload"]["original"], "kept\n");

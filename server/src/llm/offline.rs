@@ -207,6 +207,7 @@ mod tests {
             name: "main.rs".into(),
             language: "rust".into(),
             content: content.into(),
+            version: 1,
         }
     }
 

@@ -79,6 +79,7 @@ mod tests {
             name: "lib.rs".into(),
             language: "rust".into(),
             content: "é".repeat(50),
+            version: 1,
         };
         let history = vec![
             turn(Role::User, "one"),

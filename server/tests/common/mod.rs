@@ -2,13 +2,18 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod db;
 pub mod replay;
 
 use futures_util::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
 use server::config::Config;
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_tungstenite::{
     connect_async,
@@ -28,16 +33,24 @@ pub struct TestServer {
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<server::error::Result<()>>,
+    /// The database, removed when the server is dropped unless a test took it.
+    pub db: Option<db::TestDb>,
 }
 
 impl TestServer {
-    /// Starts the real app with default settings changed by `tweak`.
+    /// Starts the real app on a fresh SQLite file, with default settings changed by `tweak`.
     pub async fn start(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_on(db::TestDb::sqlite(), tweak).await
+    }
+
+    /// Starts the real app on `db`, with default settings changed by `tweak`.
+    pub async fn start_on(db: db::TestDb, tweak: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let mut config = Config::with_addr(addr);
         // Replies stream as fast as they can unless a test wants time to press Stop.
         config.offline_delay = Duration::ZERO;
+        config.database_url = db.url.clone();
         tweak(&mut config);
         let options = LeptosOptions::builder().output_name("axe").build();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -48,12 +61,32 @@ impl TestServer {
             addr,
             stop: Some(stop),
             task,
+            db: Some(db),
         }
     }
 
     /// The WebSocket URL of `session`.
     pub fn ws_url(&self, session: &str) -> String {
         format!("ws://{}/api/axe/ws/{session}", self.addr)
+    }
+
+    /// Opens a connection for `session` saying it has the history up to `last_seq`.
+    pub async fn connect_after(&self, session: &str, last_seq: u64) -> Client {
+        let url = format!("{}?last_seq={last_seq}", self.ws_url(session));
+        let (client, _) = tokio::time::timeout(EVENT_TIMEOUT, connect_async(url))
+            .await
+            .expect("connect in time")
+            .expect("handshake");
+        client
+    }
+
+    /// Everything the server stored about `session` (its export endpoint).
+    pub async fn export(&self, session: &str) -> Value {
+        let (status, body) = self
+            .http_get(&format!("/api/axe/sessions/{session}/export"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("export is JSON")
     }
 
     /// Opens a connection for `session`.
@@ -65,8 +98,9 @@ impl TestServer {
         client
     }
 
-    /// Signals shutdown (as SIGTERM would) and waits for `serve` to return.
-    pub async fn shutdown(mut self) {
+    /// Signals shutdown (as SIGTERM would), waits for `serve` to return, and hands back the
+    /// database so a test can start another server on it.
+    pub async fn shutdown(mut self) -> db::TestDb {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -75,6 +109,7 @@ impl TestServer {
             .expect("server stops in time")
             .expect("server task")
             .expect("server result");
+        self.db.take().expect("the database")
     }
 
     /// Sends a plain HTTP/1.1 GET and returns the status code and body.
@@ -106,8 +141,24 @@ impl TestServer {
     }
 }
 
-/// Sends one JSON value as a text frame.
-pub async fn send(client: &mut Client, value: Value) {
+/// The message types that change state and so need a frame id.
+const NEEDS_ID: [&str; 4] = ["chat", "diff_applied", "diff_rejected", "file_updated"];
+
+/// A frame id no other message of this test process uses.
+pub fn fresh_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("t-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Sends one JSON value as a text frame, giving a state-changing message a fresh `id` when it
+/// has none (tests that care about ids set their own).
+pub async fn send(client: &mut Client, mut value: Value) {
+    let needs_id = value["type"]
+        .as_str()
+        .is_some_and(|kind| NEEDS_ID.contains(&kind));
+    if needs_id && value.get("id").is_none() {
+        value["id"] = Value::String(fresh_id());
+    }
     client
         .send(Message::Text(value.to_string().into()))
         .await
@@ -152,11 +203,27 @@ pub async fn next(client: &mut Client) -> Received {
     }
 }
 
-/// Waits for the next JSON message; fails the test on a close.
-pub async fn recv(client: &mut Client) -> Value {
+/// Waits for the next JSON message, whatever it is; fails the test on a close.
+pub async fn recv_raw(client: &mut Client) -> Value {
     match next(client).await {
         Received::Json(value) => value,
         Received::Closed(frame) => panic!("expected a message, the socket closed: {frame:?}"),
+    }
+}
+
+/// Waits for the next reply to what the test did, skipping the bookkeeping the tests of other
+/// features need not see: `ack`s, the echoed `user_message`, and the `seq` of history frames.
+/// The persistence tests read everything with [`recv_raw`].
+pub async fn recv(client: &mut Client) -> Value {
+    loop {
+        let mut value = recv_raw(client).await;
+        if matches!(value["type"].as_str(), Some("ack" | "user_message")) {
+            continue;
+        }
+        if let Some(object) = value.as_object_mut() {
+            object.remove("seq");
+        }
+        return value;
     }
 }
 
@@ -168,6 +235,20 @@ pub async fn expect_close(client: &mut Client) -> (u16, String) {
             Received::Closed(None) => panic!("socket ended without a close frame"),
             Received::Json(_) => continue,
         }
+    }
+}
+
+/// Sends `value` with frame id `id` and waits for its `ack`, skipping anything else.
+pub async fn send_acked(client: &mut Client, id: &str, mut value: Value) {
+    value["id"] = Value::String(id.to_owned());
+    send(client, value).await;
+    loop {
+        let message = recv_raw(client).await;
+        if message["type"] == "ack" {
+            assert_eq!(message["payload"]["id"], id, "{message}");
+            return;
+        }
+        assert_ne!(message["type"], "error", "{message}");
     }
 }
 
