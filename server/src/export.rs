@@ -31,7 +31,11 @@ pub async fn session_export(
         Ok(export) => Json(export).into_response(),
         Err(error) => {
             tracing::error!(%error, "export failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "the session could not be read").into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the session could not be read",
+            )
+                .into_response()
         }
     }
 }

@@ -67,11 +67,19 @@ pub fn handle(
         ClientMessage::Ping { .. } | ClientMessage::Stop { .. } => Handled::default(),
         ClientMessage::Chat { message, context } => {
             let active_file = context.and_then(|c| c.active_file);
-            chat(session_id, session, id.unwrap_or_default(), message, active_file, limits)
-                .unwrap_or_else(|(code, text)| refuse(code, text))
+            chat(
+                session_id,
+                session,
+                id.unwrap_or_default(),
+                message,
+                active_file,
+                limits,
+            )
+            .unwrap_or_else(|(code, text)| refuse(code, text))
         }
-        ClientMessage::DiffApplied { diff_id, hunks } => apply(session, &diff_id, hunks)
-            .unwrap_or_else(|(code, text)| refuse(code, text)),
+        ClientMessage::DiffApplied { diff_id, hunks } => {
+            apply(session, &diff_id, hunks).unwrap_or_else(|(code, text)| refuse(code, text))
+        }
         ClientMessage::DiffRejected { diff_id } => {
             reject(session, &diff_id).unwrap_or_else(|(code, text)| refuse(code, text))
         }

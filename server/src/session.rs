@@ -164,7 +164,9 @@ impl SessionStore {
         changes: Vec<Change>,
         events: Vec<ServerMessage>,
     ) -> Result<Frames, StorageError> {
-        let result = self.try_commit(guard, session, client, changes, events).await;
+        let result = self
+            .try_commit(guard, session, client, changes, events)
+            .await;
         if result.is_err() {
             guard.state = None;
         }
@@ -185,7 +187,11 @@ impl SessionStore {
             .iter()
             .map(|event| {
                 seq += 1;
-                (seq, event_kind(event), encode_server_frame(Some(seq), event))
+                (
+                    seq,
+                    event_kind(event),
+                    encode_server_frame(Some(seq), event),
+                )
             })
             .collect();
         let batch = Batch {
@@ -198,7 +204,11 @@ impl SessionStore {
         };
         self.storage.commit(session, &batch).await?;
         state.last_seq = seq;
-        Ok(batch.events.into_iter().map(|(_, _, frame)| frame).collect())
+        Ok(batch
+            .events
+            .into_iter()
+            .map(|(_, _, frame)| frame)
+            .collect())
     }
 }
 

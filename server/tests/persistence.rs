@@ -46,7 +46,9 @@ async fn read_reply(client: &mut Client) -> Vec<Value> {
         assert_ne!(message["type"], "error", "{message}");
         frames.push(message.clone());
         if message["type"] == "chat_response" {
-            let diffs = message["payload"]["metadata"]["diff_count"].as_u64().unwrap();
+            let diffs = message["payload"]["metadata"]["diff_count"]
+                .as_u64()
+                .unwrap();
             for _ in 0..diffs {
                 frames.push(recv_raw(client).await);
             }
@@ -70,7 +72,11 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
 
         send(&mut client, chat("c-1", "f", "fn main() {}\n")).await;
         let mut seen = read_reply(&mut client).await;
-        assert_eq!(seen[0], json!({"type": "ack", "payload": {"id": "c-1"}}), "{backend}");
+        assert_eq!(
+            seen[0],
+            json!({"type": "ack", "payload": {"id": "c-1"}}),
+            "{backend}"
+        );
         assert_eq!(seen[1]["type"], "user_message", "{backend}");
         let diff = seen.last().unwrap().clone();
         assert_eq!(diff["type"], "diff", "{backend}: {diff}");
@@ -92,11 +98,21 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
 
         let live = history(&seen);
         let seqs: Vec<u64> = live.iter().map(|f| f["seq"].as_u64().unwrap()).collect();
-        assert_eq!(seqs, (1..=live.len() as u64).collect::<Vec<_>>(), "{backend}");
+        assert_eq!(
+            seqs,
+            (1..=live.len() as u64).collect::<Vec<_>>(),
+            "{backend}"
+        );
         let kinds: Vec<&str> = live.iter().map(|f| f["type"].as_str().unwrap()).collect();
         assert_eq!(
             kinds,
-            ["user_message", "chat_response", "diff", "file_update", "diff_resolved"],
+            [
+                "user_message",
+                "chat_response",
+                "diff",
+                "file_update",
+                "diff_resolved"
+            ],
             "{backend}"
         );
         drop(client);
@@ -106,7 +122,11 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
         let server = TestServer::start_on(db, |_| {}).await;
         let mut fresh = server.connect("keep").await;
         let replayed = drain_until_pong(&mut fresh, 3).await;
-        assert_eq!(history(&replayed), live, "{backend}: replay after a restart");
+        assert_eq!(
+            history(&replayed),
+            live,
+            "{backend}: replay after a restart"
+        );
         let applied = diff["payload"]["modified"].clone();
         assert_eq!(
             replayed.last().unwrap(),
@@ -117,13 +137,25 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
 
         // A client that has seq 3 gets exactly 4 and 5, and no file snapshot.
         let mut behind = server.connect_after("keep", 3).await;
-        assert_eq!(drain_until_pong(&mut behind, 4).await, live[3..].to_vec(), "{backend}");
+        assert_eq!(
+            drain_until_pong(&mut behind, 4).await,
+            live[3..].to_vec(),
+            "{backend}"
+        );
 
         let export = server.export("keep").await;
         assert_eq!(export["events"], Value::Array(live.clone()), "{backend}");
-        assert_eq!(export["processed"].as_array().unwrap().len(), 3, "{backend}: {export}");
+        assert_eq!(
+            export["processed"].as_array().unwrap().len(),
+            3,
+            "{backend}: {export}"
+        );
         let versions = export["file_versions"].as_array().unwrap();
-        assert_eq!(versions.len(), 2, "{backend}: the edit, then the applied diff");
+        assert_eq!(
+            versions.len(),
+            2,
+            "{backend}: the edit, then the applied diff"
+        );
         assert_eq!(versions[0]["cause"], "e-1");
         assert_eq!(versions[1]["cause"], diff["payload"]["diff_id"]);
         let messages = export["messages"].as_array().unwrap();
@@ -177,15 +209,28 @@ async fn a_client_that_drops_mid_stream_gets_exactly_what_it_missed() {
                 _ => panic!("{backend}: unexpected {message}"),
             }
         };
-        assert_eq!(response["seq"], 2, "{backend}: nothing before seq 2 is replayed");
+        assert_eq!(
+            response["seq"], 2,
+            "{backend}: nothing before seq 2 is replayed"
+        );
         assert_eq!(response["payload"]["metadata"]["finish_reason"], "stop");
         let full = response["payload"]["message"].as_str().unwrap();
         if frames.len() > 1 {
             // It continued: the first frame caught up with all the text so far.
-            assert_eq!(frames[0]["payload"]["offset"], 0, "{backend}: {}", frames[0]);
-            assert_eq!(text, full, "{backend}: the streamed text adds up to the reply");
+            assert_eq!(
+                frames[0]["payload"]["offset"], 0,
+                "{backend}: {}",
+                frames[0]
+            );
+            assert_eq!(
+                text, full,
+                "{backend}: the streamed text adds up to the reply"
+            );
         }
-        assert!(drain_until_pong(&mut again, 1).await.is_empty(), "{backend}");
+        assert!(
+            drain_until_pong(&mut again, 1).await.is_empty(),
+            "{backend}"
+        );
         server.shutdown().await;
     }
 }

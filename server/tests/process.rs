@@ -14,9 +14,14 @@ use std::{
 
 fn server_command() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    let db = std::env::temp_dir().join(format!("axe-process-{}", std::process::id()));
     // cargo-leptos bakes this in at build time; a plain `cargo test` build does not.
     command
         .env("LEPTOS_OUTPUT_NAME", "axe")
+        .env(
+            "AXE_DATABASE_URL",
+            format!("sqlite:{}/axe.db", db.display()),
+        )
         .env_remove("AXE_ADDR")
         .env_remove("AXE_IDLE_TIMEOUT_SECS")
         .env("AXE_LOG", "info")

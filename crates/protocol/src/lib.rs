@@ -23,8 +23,8 @@ pub use client::{ActiveFile, ChatContext, ClientMessage};
 pub use codes::ErrorCode;
 pub use diff::{DiffLine, Hunk, LineKind};
 pub use frame::{
-    decode_client_frame, decode_server_frame, encode_client_frame, encode_server_frame, ClientFrame,
-    DecodeError, ServerFrame,
+    decode_client_frame, decode_server_frame, encode_client_frame, encode_server_frame,
+    ClientFrame, DecodeError, ServerFrame,
 };
 pub use ids::{IdError, MessageId, SessionId};
 pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage, Usage};

@@ -134,7 +134,10 @@ fn sqlite_url(url: &str) -> Result<String, StorageError> {
             "{url} (AXE keeps sessions on disk; give a file path)"
         )));
     }
-    if let Some(folder) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(folder) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(folder)?;
     }
     Ok(if rest.contains("mode=") {

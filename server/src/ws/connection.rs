@@ -130,7 +130,12 @@ async fn join(
 ) -> (Registration, Result<(), End>) {
     let mut guard = state.sessions.lock(session).await;
     let registration = state.registry.register(session, outbound.clone());
-    let mut frames = match state.sessions.storage().events_after(session, last_seq).await {
+    let mut frames = match state
+        .sessions
+        .storage()
+        .events_after(session, last_seq)
+        .await
+    {
         Ok(frames) => frames,
         Err(error) => {
             tracing::error!(%error, "cannot read the history to replay");
@@ -272,7 +277,12 @@ impl Reader<'_> {
         let state = self.state;
         let session = self.session;
         let mut guard = state.sessions.lock(session).await;
-        match state.sessions.storage().is_processed(session, id.as_str()).await {
+        match state
+            .sessions
+            .storage()
+            .is_processed(session, id.as_str())
+            .await
+        {
             Ok(true) => return vec![ack],
             Ok(false) => {}
             Err(error) => return vec![storage_failed(&error)],
@@ -297,7 +307,13 @@ impl Reader<'_> {
         }
         let frames = match state
             .sessions
-            .commit(&mut guard, session, Some((&id, kind)), handled.changes, handled.events)
+            .commit(
+                &mut guard,
+                session,
+                Some((&id, kind)),
+                handled.changes,
+                handled.events,
+            )
             .await
         {
             Ok(frames) => frames,

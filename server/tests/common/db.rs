@@ -19,7 +19,11 @@ pub struct TestDb {
 
 fn unique() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 impl TestDb {
