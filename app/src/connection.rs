@@ -2,12 +2,19 @@
 //! every 30 s, a dead link detected by a missing pong, reconnect 3 s after a close with backoff
 //! after repeated failures, no reconnect after a take-over, everything closed on unmount.
 //!
+//! Nothing is lost: each (re)connect names the newest history `seq` this page has, so the
+//! server replays what was missed first; then the outbox (unacknowledged messages, kept in
+//! localStorage) is sent again in order, and anything still unacknowledged after
+//! [`RESEND_AFTER_MS`] is sent again with the same id.
+//!
 //! Runs only in the browser (`hydrate`); on the server [`start`] does nothing.
 
 /// Milliseconds between keep-alive pings.
 pub const PING_INTERVAL_MS: u32 = 30_000;
 /// A ping unanswered for this long means the link is dead.
 pub const PONG_TIMEOUT_MS: u32 = 10_000;
+/// A message unacknowledged for this long (while connected) is sent again, with the same id.
+pub const RESEND_AFTER_MS: u32 = 10_000;
 
 /// Delay before reconnect attempt `failures` (1-based), in milliseconds, before jitter.
 ///
@@ -31,7 +38,7 @@ pub use browser::start;
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
+    use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS, RESEND_AFTER_MS};
     use crate::{
         session,
         store::{Author, AxeStore, ConnectionStatus, EntryStatus},
@@ -41,8 +48,7 @@ mod browser {
     use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
     use gloo_timers::future::TimeoutFuture;
     use leptos::prelude::*;
-    use protocol::{encode_client_frame, ClientMessage, ServerMessage};
-    use std::collections::VecDeque;
+    use protocol::{decode_server_frame, encode_client_frame, ClientMessage, ServerMessage};
 
     fn log(text: &str) {
         web_sys::console::debug_1(&format!("[AXE WebSocket] {text}").into());
@@ -60,7 +66,7 @@ mod browser {
 
     /// See [`super::start`].
     pub fn start(store: AxeStore) {
-        let Some(inbox) = store.take_inbox() else {
+        let Some(wire) = store.take_wire() else {
             return;
         };
         let (stop_tx, stop_rx) = futures_channel::oneshot::channel::<()>();
@@ -77,23 +83,22 @@ mod browser {
             // The task may have ended already; then there is nothing to stop.
             let _ = stop_tx.send(());
         });
-        leptos::task::spawn_local(run(store, inbox, reclaim_rx, stop_rx));
+        leptos::task::spawn_local(run(store, wire, reclaim_rx, stop_rx));
     }
 
     async fn run(
         store: AxeStore,
-        mut inbox: UnboundedReceiver<ClientMessage>,
+        mut wire: UnboundedReceiver<String>,
         mut reclaim: futures_channel::mpsc::UnboundedReceiver<()>,
         stop: futures_channel::oneshot::Receiver<()>,
     ) {
         let mut stop = stop.fuse();
         let session = session::session_id();
-        // Messages taken from the queue but not yet written to an open socket.
-        let mut unsent: VecDeque<ClientMessage> = VecDeque::new();
+        store.restore_outbox(&session);
         let mut failures = 0u32;
         loop {
             let outcome = {
-                let attempt = connect_once(&store, &session, &mut inbox, &mut unsent).fuse();
+                let attempt = connect_once(&store, &session, &mut wire).fuse();
                 futures_util::pin_mut!(attempt);
                 select! {
                     outcome = attempt => outcome,
@@ -133,7 +138,7 @@ mod browser {
         }
     }
 
-    fn socket_url(session: &str) -> Option<String> {
+    fn socket_url(session: &str, last_seq: u64) -> Option<String> {
         let location = web_sys::window()?.location();
         let scheme = if location.protocol().ok()? == "https:" {
             "wss"
@@ -141,7 +146,7 @@ mod browser {
             "ws"
         };
         Some(format!(
-            "{scheme}://{}/api/axe/ws/{session}",
+            "{scheme}://{}/api/axe/ws/{session}?last_seq={last_seq}",
             location.host().ok()?
         ))
     }
@@ -158,11 +163,10 @@ mod browser {
     async fn connect_once(
         store: &AxeStore,
         session: &str,
-        inbox: &mut UnboundedReceiver<ClientMessage>,
-        unsent: &mut VecDeque<ClientMessage>,
+        wire: &mut UnboundedReceiver<String>,
     ) -> Outcome {
         store.status.set(ConnectionStatus::Connecting);
-        let Some(url) = socket_url(session) else {
+        let Some(url) = socket_url(session, store.last_seq.get_value()) else {
             return Outcome::Closed { was_open: false };
         };
         log(&format!("Connecting to: {url}"));
@@ -177,21 +181,28 @@ mod browser {
         }
         log("Connected");
         store.status.set(ConnectionStatus::Connected);
+        // What waited for the socket is in the outbox (sent next, in order) or was a `stop`
+        // for a reply that is over by now.
+        while wire.try_recv().is_ok() {}
+        let queued: Vec<String> = store
+            .outbox
+            .with_untracked(|o| o.pending.iter().map(|p| p.frame.clone()).collect());
+        if !queued.is_empty() {
+            log(&format!("sending {} queued messages", queued.len()));
+        }
+        for frame in queued {
+            if sink.send(Message::Text(frame)).await.is_err() {
+                return Outcome::Closed { was_open: true };
+            }
+        }
         let mut awaiting_pong = TimeoutFuture::new(PONG_TIMEOUT_MS).fuse();
         let mut next_ping = TimeoutFuture::new(PING_INTERVAL_MS).fuse();
+        let mut next_resend = TimeoutFuture::new(RESEND_AFTER_MS).fuse();
+        // Ids already waiting at the last resend check: still waiting at the next one means
+        // unacknowledged for a whole interval.
+        let mut waiting: Vec<String> = pending_ids(store);
 
         loop {
-            // Whatever an earlier attempt could not send goes first, in order.
-            while let Some(message) = unsent.pop_front() {
-                if sink
-                    .send(Message::Text(encode_client_frame(None, &message)))
-                    .await
-                    .is_err()
-                {
-                    unsent.push_front(message);
-                    return Outcome::Closed { was_open: true };
-                }
-            }
             select! {
                 incoming = stream.next() => match incoming {
                     Some(Ok(Message::Text(text))) => {
@@ -210,10 +221,31 @@ mod browser {
                     }
                     Some(Err(_)) | None => return Outcome::Closed { was_open: true },
                 },
-                outgoing = inbox.next() => match outgoing {
-                    Some(message) => unsent.push_back(message),
+                outgoing = wire.next() => match outgoing {
+                    Some(frame) => {
+                        if sink.send(Message::Text(frame)).await.is_err() {
+                            return Outcome::Closed { was_open: true };
+                        }
+                    }
                     None => return Outcome::Stopped,
                 },
+                _ = next_resend => {
+                    let overdue: Vec<String> = store.outbox.with_untracked(|o| {
+                        o.pending
+                            .iter()
+                            .filter(|p| waiting.contains(&p.id))
+                            .map(|p| p.frame.clone())
+                            .collect()
+                    });
+                    for frame in overdue {
+                        log("resending an unacknowledged message");
+                        if sink.send(Message::Text(frame)).await.is_err() {
+                            return Outcome::Closed { was_open: true };
+                        }
+                    }
+                    waiting = pending_ids(store);
+                    next_resend = TimeoutFuture::new(RESEND_AFTER_MS).fuse();
+                }
                 _ = next_ping => {
                     if sink.send(Message::Text(ping_frame())).await.is_err() {
                         return Outcome::Closed { was_open: true };
@@ -229,20 +261,56 @@ mod browser {
         }
     }
 
-    /// Applies one server message to the store; returns whether it was a pong.
+    fn pending_ids(store: &AxeStore) -> Vec<String> {
+        store
+            .outbox
+            .with_untracked(|o| o.pending.iter().map(|p| p.id.clone()).collect())
+    }
+
+    /// Applies one server frame to the store; returns whether it was a pong.
     fn on_server_text(store: &AxeStore, text: &str) -> bool {
-        let message: ServerMessage = match serde_json::from_str(text) {
-            Ok(message) => message,
+        let frame = match decode_server_frame(text) {
+            Ok(frame) => frame,
             Err(error) => {
                 log(&format!("unreadable message from the server: {error}"));
                 return false;
             }
         };
+        if let Some(seq) = frame.seq {
+            // History already applied (a replay overlapping what arrived live) is skipped.
+            if seq <= store.last_seq.get_value() {
+                return false;
+            }
+            store.last_seq.set_value(seq);
+        }
+        apply(store, frame.message)
+    }
+
+    /// Applies one server message to the store; returns whether it was a pong.
+    fn apply(store: &AxeStore, message: ServerMessage) -> bool {
         match message {
-            ServerMessage::ChatDelta { message_id, delta } => {
+            ServerMessage::Ack { id } => {
+                store.settle(&id);
+            }
+            ServerMessage::UserMessage { id, message } => store.show_user_message(id, message),
+            ServerMessage::ChatDelta {
+                message_id,
+                delta,
+                offset,
+            } => {
+                store.awaiting_reply.set(true);
+                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
                 match store.reply_entry(&message_id) {
-                    Some(entry) => entry.text.update(|text| text.push_str(&delta)),
-                    None => {
+                    Some(entry) => entry.text.update(|text| {
+                        // Cut to where the piece starts, then add it: a repeated piece or the
+                        // catch-up after a reconnect leaves the same text. A piece beyond the
+                        // end (one was lost) waits for the final `chat_response`.
+                        if offset <= text.len() && text.is_char_boundary(offset) {
+                            text.truncate(offset);
+                            text.push_str(&delta);
+                        }
+                    }),
+                    None if offset == 0 => {
                         store.push_reply(
                             Author::Assistant,
                             delta,
@@ -250,6 +318,7 @@ mod browser {
                             EntryStatus::Streaming,
                         );
                     }
+                    None => {}
                 }
             }
             ServerMessage::ChatResponse { message, metadata } => {
@@ -275,21 +344,43 @@ mod browser {
                 }
                 store.awaiting_reply.set(false);
             }
-            ServerMessage::Diff(proposal) => store.diffs.update(|diffs| diffs.push(*proposal)),
-            ServerMessage::FileUpdate { file_id, content } => store.file.update(|file| {
-                if file.id == file_id {
-                    file.content = content;
+            ServerMessage::Diff(proposal) => {
+                // Decided here already (the decision waits in the outbox): not shown again.
+                if !store
+                    .outbox
+                    .with_untracked(|o| o.has_decision_on(&proposal.diff_id))
+                {
+                    store.diffs.update(|diffs| {
+                        if diffs.iter().all(|d| d.diff_id != proposal.diff_id) {
+                            diffs.push(*proposal);
+                        }
+                    });
                 }
-            }),
+            }
+            ServerMessage::FileUpdate { file_id, content } => {
+                // While an edit of this file waits, the editor is newer than the server.
+                if !store.outbox.with_untracked(|o| o.has_edit_of(&file_id)) {
+                    store.file.update(|file| {
+                        if file.id == file_id && file.content != content {
+                            file.content = content;
+                        }
+                    });
+                }
+            }
             ServerMessage::DiffResolved { diff_id, .. } => {
                 store
                     .diffs
                     .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
             }
             ServerMessage::Pong { .. } => return true,
-            ServerMessage::Error { code, message } => {
+            ServerMessage::Error { code, message, id } => {
+                // A refused message will be refused again: it leaves the outbox.
+                let refused = id.and_then(|id| store.settle(&id));
+                let refused_chat = refused
+                    .and_then(|p| p.message())
+                    .is_some_and(|m| matches!(m, ClientMessage::Chat { .. }));
                 // A refused chat gets no reply; a failed model still sends its `chat_response`.
-                if code != protocol::ErrorCode::ModelError {
+                if refused_chat || code == protocol::ErrorCode::Busy {
                     store.awaiting_reply.set(false);
                 }
                 store.push_entry(Author::Notice, format!("⚠ {code}: {message}"));

@@ -8,6 +8,7 @@
 //! - [`store`]: the widget's reactive state, provided through context.
 //! - [`connection`]: the browser's WebSocket to the server (hydrate only).
 //! - [`session`]: the session id kept in localStorage.
+//! - [`outbox`]: the offline queue of unacknowledged messages, kept in localStorage.
 //! - [`markdown`], [`highlight`]: safe rendering of replies and code.
 //! - `clipboard`: the Copy button's clipboard access.
 
@@ -25,6 +26,7 @@ mod clipboard;
 pub mod connection;
 pub mod highlight;
 pub mod markdown;
+pub mod outbox;
 mod pages;
 pub mod session;
 pub mod store;

@@ -1,11 +1,12 @@
 //! The widget's reactive state, provided through context: connection status, conversation,
-//! pending diffs, the open file, and the queue of messages waiting to be sent.
+//! pending diffs, the open file, the offline queue, and the frames waiting for the socket.
 //!
 //! Components read and write these signals; only the connection module touches the socket.
 
+use crate::outbox::{new_message_id, Outbox, PendingMessage};
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
-use protocol::{ActiveFile, ChatContext, ClientMessage, DiffProposal};
+use protocol::{encode_client_frame, ActiveFile, ChatContext, ClientMessage, DiffProposal};
 
 /// Where the connection to the server stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,9 @@ pub struct ChatEntry {
     pub id: u64,
     /// Who wrote it.
     pub author: Author,
+    /// The frame id of the person's chat message, so the server's copy of it (in the history)
+    /// is recognised rather than shown twice.
+    pub client_id: Option<String>,
     /// The server's reply id, for assistant replies.
     pub message_id: Option<String>,
     /// Its text (Markdown for the assistant).
@@ -147,15 +151,21 @@ pub struct AxeStore {
     pub awaiting_reply: RwSignal<bool>,
     /// Bumped when the person asks to take a taken-over session back.
     pub reclaim: RwSignal<u32>,
-    outbox: StoredValue<UnboundedSender<ClientMessage>>,
-    inbox: StoredValue<Option<UnboundedReceiver<ClientMessage>>>,
+    /// Messages made and not yet acknowledged, oldest first (shown as pending).
+    pub outbox: RwSignal<Outbox>,
+    /// The newest history `seq` this page has applied; sent when (re)connecting.
+    pub last_seq: StoredValue<u64>,
+    /// Where the outbox is saved (localStorage key), once the session is known.
+    outbox_key: StoredValue<Option<String>>,
+    wire: StoredValue<UnboundedSender<String>>,
+    wire_receiver: StoredValue<Option<UnboundedReceiver<String>>>,
     next_entry: StoredValue<u64>,
 }
 
 impl AxeStore {
     /// A new store, starting in `view`.
     pub fn new(view: WidgetView) -> Self {
-        let (outbox, inbox) = unbounded();
+        let (wire, wire_receiver) = unbounded();
         Self {
             status: RwSignal::new(ConnectionStatus::Connecting),
             messages: RwSignal::new(Vec::new()),
@@ -165,8 +175,11 @@ impl AxeStore {
             model: RwSignal::new(None),
             awaiting_reply: RwSignal::new(false),
             reclaim: RwSignal::new(0),
-            outbox: StoredValue::new(outbox),
-            inbox: StoredValue::new(Some(inbox)),
+            outbox: RwSignal::new(Outbox::default()),
+            last_seq: StoredValue::new(0),
+            outbox_key: StoredValue::new(None),
+            wire: StoredValue::new(wire),
+            wire_receiver: StoredValue::new(Some(wire_receiver)),
             next_entry: StoredValue::new(0),
         }
     }
@@ -176,17 +189,64 @@ impl AxeStore {
         expect_context::<Self>()
     }
 
-    /// Queues `message` for the server; the connection sends it when open.
-    pub fn send(&self, message: ClientMessage) {
-        self.outbox.with_value(|outbox| {
+    /// Hands the frames to send to the connection task (once).
+    pub fn take_wire(&self) -> Option<UnboundedReceiver<String>> {
+        self.wire_receiver.try_update_value(Option::take).flatten()
+    }
+
+    fn put_on_wire(&self, frame: String) {
+        self.wire.with_value(|wire| {
             // Fails only when the connection task is gone (widget unmounted): nothing to do.
-            let _ = outbox.unbounded_send(message);
+            let _ = wire.unbounded_send(frame);
         });
     }
 
-    /// Hands the receiving end of the queue to the connection task (once).
-    pub fn take_inbox(&self) -> Option<UnboundedReceiver<ClientMessage>> {
-        self.inbox.try_update_value(Option::take).flatten()
+    /// Sends a message that changes nothing stored (`stop`): now, or not at all.
+    fn send_now(&self, message: ClientMessage) {
+        self.put_on_wire(encode_client_frame(None, &message));
+    }
+
+    /// Sends a state-changing message: it gets a fresh id and joins the outbox (saved at once),
+    /// where it stays until the server acknowledges it, however many reconnects that takes.
+    pub fn send(&self, message: ClientMessage) -> String {
+        let id = new_message_id(now_ms(), random);
+        let pending = PendingMessage::new(&id, &message);
+        let frame = pending.frame.clone();
+        self.outbox.update(|outbox| outbox.push(pending));
+        self.save_outbox();
+        self.put_on_wire(frame);
+        id.as_str().to_owned()
+    }
+
+    /// Restores the outbox saved for `session` and keeps saving it there from now on. The
+    /// editor shows the newest waiting edit, which is what the person saw before the reload.
+    pub fn restore_outbox(&self, session: &str) {
+        let key = crate::outbox::storage_key(session);
+        let saved = load_item(&key).map(|text| Outbox::from_json(&text));
+        self.outbox_key.set_value(Some(key));
+        if let Some(saved) = saved {
+            let file_id = self.file.with_untracked(|f| f.id.clone());
+            if let Some(content) = saved.latest_edit_of(&file_id) {
+                self.file.update(|file| file.content = content);
+            }
+            self.outbox.set(saved);
+        }
+    }
+
+    /// Forgets the message `id`: the server stored it (ack) or refused it for good.
+    pub fn settle(&self, id: &str) -> Option<PendingMessage> {
+        let removed = self.outbox.try_update(|outbox| outbox.remove(id)).flatten();
+        if removed.is_some() {
+            self.save_outbox();
+        }
+        removed
+    }
+
+    fn save_outbox(&self) {
+        if let Some(key) = self.outbox_key.get_value() {
+            let json = self.outbox.with_untracked(Outbox::to_json);
+            save_item(&key, &json);
+        }
     }
 
     /// Appends an entry to the conversation.
@@ -212,6 +272,7 @@ impl AxeStore {
         let entry = ChatEntry {
             id,
             author,
+            client_id: None,
             message_id,
             text: ArcRwSignal::new(text),
             status: ArcRwSignal::new(status),
@@ -246,7 +307,29 @@ impl AxeStore {
     /// Asks the server to stop the reply being generated.
     pub fn send_stop(&self) {
         let message_id = self.streaming_reply();
-        self.send(ClientMessage::Stop { message_id });
+        self.send_now(ClientMessage::Stop { message_id });
+    }
+
+    /// Shows the person's chat message `client_id` (from the history) unless it is already
+    /// shown, as it is in the tab that sent it.
+    pub fn show_user_message(&self, client_id: String, text: String) {
+        let shown = self.messages.with_untracked(|messages| {
+            messages
+                .iter()
+                .any(|e| e.client_id.as_deref() == Some(client_id.as_str()))
+        });
+        if !shown {
+            let entry = self.push_entry(Author::User, text);
+            self.tag_entry(entry.id, client_id);
+        }
+    }
+
+    fn tag_entry(&self, entry_id: u64, client_id: String) {
+        self.messages.update(|messages| {
+            if let Some(entry) = messages.iter_mut().find(|e| e.id == entry_id) {
+                entry.client_id = Some(client_id);
+            }
+        });
     }
 
     /// Sends the person's chat message with the open file as context, and shows it.
@@ -256,9 +339,9 @@ impl AxeStore {
             WidgetView::Canvas => "canvas",
             _ => "expanded",
         };
-        self.push_entry(Author::User, text.clone());
+        let entry = self.push_entry(Author::User, text.clone());
         self.awaiting_reply.set(true);
-        self.send(ClientMessage::Chat {
+        let client_id = self.send(ClientMessage::Chat {
             message: text,
             context: Some(ChatContext {
                 mode: Some(mode.into()),
@@ -270,12 +353,26 @@ impl AxeStore {
                 }),
             }),
         });
+        self.tag_entry(entry.id, client_id);
     }
 
     /// Tells the server the person applied `diff_id`: the hunks at the indexes `hunks`, or all
     /// of them when `None`.
-    pub fn send_diff_applied(&self, diff_id: String, hunks: Option<Vec<u32>>) {
-        self.send(ClientMessage::DiffApplied { diff_id, hunks });
+    ///
+    /// Applying all of a diff made from exactly what the editor shows puts its result in the
+    /// editor at once, so edits made before the server answers (offline, say) build on it.
+    pub fn send_diff_applied(&self, diff: &DiffProposal, hunks: Option<Vec<u32>>) {
+        if hunks.is_none() {
+            self.file.update(|file| {
+                if file.id == diff.file_id && file.content == diff.original {
+                    file.content = diff.modified.clone();
+                }
+            });
+        }
+        self.send(ClientMessage::DiffApplied {
+            diff_id: diff.diff_id.clone(),
+            hunks,
+        });
     }
 
     /// Tells the server the person rejected `diff_id`.
@@ -292,5 +389,64 @@ impl AxeStore {
             name: Some(file.name),
             language: Some(file.language),
         });
+    }
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_millis() as f64)
+    }
+}
+
+fn random() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        // Ids need to be unique, not secret: Math.random suffices beside the timestamp.
+        js_sys::Math::random()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        (NEXT.fetch_add(7919, Ordering::Relaxed) % 1000) as f64 / 1000.0
+    }
+}
+
+/// Reads `key` from localStorage (nothing outside the browser, or without storage).
+fn load_item(key: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()?
+            .local_storage()
+            .ok()??
+            .get_item(key)
+            .ok()?
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
+        None
+    }
+}
+
+/// Writes `value` to localStorage under `key`, if there is storage.
+fn save_item(key: &str, value: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            // A full storage (quota) keeps the queue in memory only; it is still sent.
+            let _ = storage.set_item(key, value);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (key, value);
     }
 }

@@ -1,6 +1,6 @@
 //! The conversation log and the message input, shared by the panel and the canvas.
 
-use super::status::InputHint;
+use super::status::{InputHint, PendingNotice};
 use crate::{
     markdown::Markdown,
     store::{Author, AxeStore, EntryStatus},
@@ -110,5 +110,6 @@ pub fn ChatInput() -> impl IntoView {
             }}
         </form>
         <InputHint/>
+        <PendingNotice/>
     }
 }

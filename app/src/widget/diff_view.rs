@@ -61,12 +61,13 @@ fn DiffReview(diff: DiffProposal) -> impl IntoView {
     // Every hunk starts accepted, so "Apply selected" with no changes is "Apply all".
     let accepted = RwSignal::new(vec![true; count]);
     let diff_id = StoredValue::new(diff.diff_id.clone());
+    let proposal = StoredValue::new(diff.clone());
     let close = move || {
         let id = diff_id.get_value();
         store.diffs.update(|d| d.retain(|p| p.diff_id != id));
     };
     let apply_all = move |_| {
-        store.send_diff_applied(diff_id.get_value(), None);
+        proposal.with_value(|p| store.send_diff_applied(p, None));
         close();
     };
     let reject_all = move |_| {
@@ -84,9 +85,9 @@ fn DiffReview(diff: DiffProposal) -> impl IntoView {
         if chosen.is_empty() {
             store.send_diff_rejected(diff_id.get_value());
         } else if chosen.len() == count {
-            store.send_diff_applied(diff_id.get_value(), None);
+            proposal.with_value(|p| store.send_diff_applied(p, None));
         } else {
-            store.send_diff_applied(diff_id.get_value(), Some(chosen));
+            proposal.with_value(|p| store.send_diff_applied(p, Some(chosen)));
         }
         close();
     };

@@ -60,6 +60,29 @@ pub fn InputHint() -> impl IntoView {
     }
 }
 
+/// The messages made but not yet stored by the server (offline edits, decisions, resends),
+/// shown until each is acknowledged; they survive a reload and go out on the next connect.
+#[component]
+pub fn PendingNotice() -> impl IntoView {
+    let store = AxeStore::expect();
+    let count = move || store.outbox.with(|o| o.pending.len());
+    view! {
+        <Show when=move || { count() > 0 }>
+            <details class="pending" data-testid="pending">
+                <summary>
+                    <span data-testid="pending-count">{count}</span>
+                    {move || if count() == 1 { " change waiting to be saved" } else { " changes waiting to be saved" }}
+                </summary>
+                <ol>
+                    {move || store.outbox.with(|o| {
+                        o.pending.iter().map(|p| view! { <li>{p.label.clone()}</li> }).collect_view()
+                    })}
+                </ol>
+            </details>
+        </Show>
+    }
+}
+
 /// Shown after a take-over: says so, and offers to take the session back.
 #[component]
 pub fn TakenOverNotice() -> impl IntoView {

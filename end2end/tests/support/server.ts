@@ -1,6 +1,8 @@
 // Starts the real release server binary as a child process on its own port, so a spec can stop
 // and restart it (the offline tests) without touching other specs' servers.
 import { spawn, ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
@@ -10,9 +12,13 @@ let nextPort = 3100 + Number(process.env.TEST_PARALLEL_INDEX ?? 0) * 100;
 export class AxeServer {
   private child: ChildProcess | null = null;
   readonly url: string;
+  /** A SQLite file of this server's own, kept across stop and start like a real deployment's. */
+  readonly databaseUrl: string;
 
   constructor(readonly port: number) {
     this.url = `http://127.0.0.1:${port}`;
+    const folder = mkdtempSync(path.join(os.tmpdir(), `axe-e2e-${port}-`));
+    this.databaseUrl = `sqlite:${path.join(folder, "axe.db")}`;
   }
 
   /** Starts the server and resolves once `/readyz` answers 200. */
@@ -22,6 +28,7 @@ export class AxeServer {
       env: {
         ...process.env,
         AXE_ADDR: `127.0.0.1:${this.port}`,
+        AXE_DATABASE_URL: this.databaseUrl,
         LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
         AXE_LOG: process.env.AXE_LOG ?? "warn",
       },

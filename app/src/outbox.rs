@@ -1,0 +1,189 @@
+//! The offline queue: every state-changing message the person made (edits, diff decisions,
+//! chats) with its frame id, from the moment it is made until the server acknowledges it. It is
+//! kept in localStorage, so a reload or a crash of the tab loses nothing; on every (re)connect
+//! it is sent again in order, and the server's de-duplication makes resending safe.
+
+use protocol::{decode_client_frame, encode_client_frame, ClientMessage, MessageId};
+use serde::{Deserialize, Serialize};
+
+/// One message waiting for its acknowledgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMessage {
+    /// Its frame id.
+    pub id: String,
+    /// The frame as sent (and resent): JSON text with the id.
+    pub frame: String,
+    /// What it is, for people: "Edit main.rs", "Apply diff d-2".
+    pub label: String,
+}
+
+impl PendingMessage {
+    /// Wraps `message` with frame id `id`.
+    pub fn new(id: &MessageId, message: &ClientMessage) -> Self {
+        let label = match message {
+            ClientMessage::Chat { .. } => "Chat message".to_owned(),
+            ClientMessage::FileUpdated { file_id, name, .. } => {
+                format!("Edit {}", name.as_deref().unwrap_or(file_id))
+            }
+            ClientMessage::DiffApplied { diff_id, .. } => format!("Apply diff {diff_id}"),
+            ClientMessage::DiffRejected { diff_id } => format!("Reject diff {diff_id}"),
+            ClientMessage::Stop { .. } | ClientMessage::Ping { .. } => "Message".to_owned(),
+        };
+        Self {
+            id: id.as_str().to_owned(),
+            frame: encode_client_frame(Some(id), message),
+            label,
+        }
+    }
+
+    /// The message itself (`None` only if stored data was tampered with).
+    pub fn message(&self) -> Option<ClientMessage> {
+        decode_client_frame(&self.frame).ok().map(|f| f.message)
+    }
+}
+
+/// The queue, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbox {
+    /// The messages waiting, in the order they were made.
+    pub pending: Vec<PendingMessage>,
+}
+
+impl Outbox {
+    /// Reads a queue saved by [`Self::to_json`]; anything unreadable counts as empty.
+    pub fn from_json(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+
+    /// The queue as JSON, for localStorage.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Adds a message at the end.
+    pub fn push(&mut self, message: PendingMessage) {
+        self.pending.push(message);
+    }
+
+    /// Removes the message `id` (acknowledged or refused); returns it if it was there.
+    pub fn remove(&mut self, id: &str) -> Option<PendingMessage> {
+        let index = self.pending.iter().position(|p| p.id == id)?;
+        Some(self.pending.remove(index))
+    }
+
+    /// Whether an edit of `file_id` is waiting: until it is stored, the server's copy of the
+    /// file is older than the editor's and must not replace it.
+    pub fn has_edit_of(&self, file_id: &str) -> bool {
+        self.pending.iter().any(|p| {
+            matches!(p.message(), Some(ClientMessage::FileUpdated { file_id: f, .. }) if f == file_id)
+        })
+    }
+
+    /// The content of the newest waiting edit of `file_id`: what the editor showed last.
+    pub fn latest_edit_of(&self, file_id: &str) -> Option<String> {
+        self.pending.iter().rev().find_map(|p| match p.message() {
+            Some(ClientMessage::FileUpdated {
+                file_id: f,
+                content,
+                ..
+            }) if f == file_id => Some(content),
+            _ => None,
+        })
+    }
+
+    /// Whether a decision about `diff_id` is waiting: the diff is already decided here.
+    pub fn has_decision_on(&self, diff_id: &str) -> bool {
+        self.pending.iter().any(|p| match p.message() {
+            Some(
+                ClientMessage::DiffApplied { diff_id: d, .. }
+                | ClientMessage::DiffRejected { diff_id: d },
+            ) => d == diff_id,
+            _ => false,
+        })
+    }
+}
+
+/// A fresh frame id: the time and random characters, unique across tabs and reloads.
+pub fn new_message_id(now_ms: f64, random: impl FnMut() -> f64) -> MessageId {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut random = random;
+    let suffix: String = (0..10)
+        .map(|_| {
+            let index = (random() * ALPHABET.len() as f64) as usize;
+            char::from(ALPHABET[index.min(ALPHABET.len() - 1)])
+        })
+        .collect();
+    let id = format!("c-{}-{suffix}", now_ms as u64);
+    // Always valid: ASCII and well under 64 characters.
+    MessageId::parse(&id).unwrap_or_else(|_| MessageId::parse("c-fallback").expect("valid id"))
+}
+
+/// Where a session's queue is kept in localStorage.
+pub fn storage_key(session: &str) -> String {
+    format!("axe.outbox.{session}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(raw: &str) -> MessageId {
+        MessageId::parse(raw).unwrap()
+    }
+
+    fn edit(content: &str) -> ClientMessage {
+        ClientMessage::FileUpdated {
+            file_id: "main".into(),
+            content: content.into(),
+            name: Some("main.rs".into()),
+            language: Some("rust".into()),
+        }
+    }
+
+    #[test]
+    fn the_queue_survives_a_round_trip_through_storage_in_order() {
+        let mut outbox = Outbox::default();
+        outbox.push(PendingMessage::new(&id("c-1"), &edit("one")));
+        outbox.push(PendingMessage::new(
+            &id("c-2"),
+            &ClientMessage::DiffRejected {
+                diff_id: "d-1".into(),
+            },
+        ));
+        outbox.push(PendingMessage::new(&id("c-3"), &edit("two")));
+        let restored = Outbox::from_json(&outbox.to_json());
+        assert_eq!(restored, outbox);
+        let labels: Vec<&str> = restored.pending.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(labels, ["Edit main.rs", "Reject diff d-1", "Edit main.rs"]);
+        assert_eq!(restored.latest_edit_of("main").as_deref(), Some("two"));
+        assert!(restored.has_decision_on("d-1"));
+        assert!(!restored.has_decision_on("d-2"));
+        // The frame keeps its id, so a resend is recognised by the server.
+        let frame = decode_client_frame(&restored.pending[0].frame).unwrap();
+        assert_eq!(frame.id, Some(id("c-1")));
+    }
+
+    #[test]
+    fn acknowledged_messages_leave_the_queue_and_garbage_reads_as_empty() {
+        let mut outbox = Outbox::default();
+        outbox.push(PendingMessage::new(&id("c-1"), &edit("one")));
+        assert!(outbox.has_edit_of("main"));
+        assert!(outbox.remove("c-9").is_none());
+        assert_eq!(outbox.remove("c-1").unwrap().id, "c-1");
+        assert!(!outbox.has_edit_of("main"));
+        assert_eq!(Outbox::from_json("not json"), Outbox::default());
+    }
+
+    #[test]
+    fn fresh_ids_are_valid_and_differ() {
+        let mut seed = 0.0;
+        let mut next = move || {
+            seed = (seed + 0.37) % 1.0;
+            seed
+        };
+        let a = new_message_id(1_764_150_000_000.0, &mut next);
+        let b = new_message_id(1_764_150_000_000.0, &mut next);
+        assert_ne!(a, b);
+        assert!(a.as_str().starts_with("c-1764150000000-"));
+    }
+}
