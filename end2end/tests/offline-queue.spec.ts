@@ -6,13 +6,24 @@
 // embedded in someone else's site: the test serves the page's files from what it saw earlier
 // once the server stops answering. The WebSocket itself is never intercepted.
 import { test, expect, Page } from "@playwright/test";
+import config from "../playwright.config";
 import { startServer } from "./support/server";
 import { openPanel, sendMessage } from "./support/widget";
+
+// A page the test fulfils itself has no network address, so Chromium's Local Network Access
+// checks would block its socket to 127.0.0.1; a real embedding page is served from a real host.
+const launchOptions = config.use?.launchOptions ?? {};
+test.use({
+  launchOptions: {
+    ...launchOptions,
+    args: [...(launchOptions.args ?? []), "--disable-features=LocalNetworkAccessChecks"],
+  },
+});
 
 /** Passes requests through, remembering each response to serve it again if the server is gone. */
 async function serveFromMemoryWhenDown(page: Page): Promise<void> {
   const seen = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
-  await page.route("**/*", async (route) => {
+  await page.route((url) => url.pathname !== "/api/axe/ws" && !url.pathname.startsWith("/api/axe/ws/"), async (route) => {
     const url = route.request().url();
     try {
       const response = await route.fetch();
