@@ -10,9 +10,12 @@ port=${AXE_BENCH_PORT:-3900}
 source scripts/env.sh
 cargo build --release -p server --bin server --bin axe-load
 ulimit -n 20000
-LEPTOS_OUTPUT_NAME=axe AXE_ADDR="127.0.0.1:$port" AXE_LOG=warn target/release/server &
+# A fresh database of its own, so earlier runs' sessions do not count.
+db_dir="$(mktemp -d)"
+LEPTOS_OUTPUT_NAME=axe AXE_ADDR="127.0.0.1:$port" AXE_LOG=warn \
+  AXE_DATABASE_URL="sqlite:$db_dir/axe.db" target/release/server &
 server_pid=$!
-trap 'kill -TERM $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+trap 'kill -TERM $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$db_dir"' EXIT
 for _ in $(seq 1 100); do
   if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then break; fi
   sleep 0.1

@@ -136,6 +136,19 @@ impl SessionStore {
         slot.lock_owned().await
     }
 
+    /// Forgets the cached state of `session` if nobody is using it: the database has it all,
+    /// and memory should not grow with every session ever seen.
+    pub fn release(&self, session: &SessionId) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only the map holds it: no lock is held or awaited, so no change is in flight.
+        if slots
+            .get(session)
+            .is_some_and(|slot| Arc::strong_count(slot) == 1)
+        {
+            slots.remove(session);
+        }
+    }
+
     /// The state of the locked `session`, loaded from the database on first use.
     pub async fn state<'g>(
         &self,

@@ -156,3 +156,45 @@ fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_sqlite_file_is_created_in_wal_mode_and_migrated_once() {
+        let folder = std::env::temp_dir().join(format!("axe-storage-{}", std::process::id()));
+        let url = format!("sqlite:{}", folder.join("nested/axe.db").display());
+        let storage = Storage::open(&url)
+            .await
+            .expect("opens and creates the folder");
+        assert_eq!(storage.backend(), Backend::Sqlite);
+        let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+            .fetch_one(storage.pool())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        storage.close().await;
+        // Opening again finds the migrations applied and applies nothing twice.
+        let again = Storage::open(&url).await.expect("reopens");
+        let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(again.pool())
+            .await
+            .unwrap();
+        assert_eq!(applied, 1);
+        again.close().await;
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[tokio::test]
+    async fn unknown_schemes_and_in_memory_sqlite_are_refused() {
+        assert!(matches!(
+            Storage::open("mysql://x").await,
+            Err(StorageError::UnsupportedUrl(_))
+        ));
+        assert!(matches!(
+            Storage::open("sqlite::memory:").await,
+            Err(StorageError::UnsupportedUrl(_))
+        ));
+    }
+}

@@ -136,6 +136,19 @@ impl Storage {
         Ok(state)
     }
 
+    /// Each file of `session` and its current content.
+    pub async fn current_files(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        Ok(sqlx::query_as(
+            "SELECT file_id, content FROM axe_files WHERE session_id = $1 ORDER BY file_id",
+        )
+        .bind(session.as_str())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
     /// The history frames of `session` after `after_seq`, in order, as they were sent.
     pub async fn events_after(
         &self,

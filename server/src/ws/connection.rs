@@ -96,6 +96,7 @@ where
     state
         .registry
         .unregister(&session, registration.connection_id);
+    state.sessions.release(&session);
     let close = end.close_frame();
     match end {
         End::TooLarge | End::SlowConsumer | End::TransportError => {
@@ -128,7 +129,7 @@ async fn join(
     last_seq: u64,
     outbound: &mpsc::Sender<String>,
 ) -> (Registration, Result<(), End>) {
-    let mut guard = state.sessions.lock(session).await;
+    let guard = state.sessions.lock(session).await;
     let registration = state.registry.register(session, outbound.clone());
     let mut frames = match state
         .sessions
@@ -144,15 +145,12 @@ async fn join(
         }
     };
     if last_seq == 0 {
-        match state.sessions.state(&mut guard, session).await {
-            Ok(loaded) => frames.extend(loaded.files.iter().map(|(file_id, file)| {
-                ServerMessage::FileUpdate {
-                    file_id: file_id.clone(),
-                    content: file.content.clone(),
-                }
-                .to_json()
+        // From the database rather than the cache, so an idle connection loads no state.
+        match state.sessions.storage().current_files(session).await {
+            Ok(files) => frames.extend(files.into_iter().map(|(file_id, content)| {
+                ServerMessage::FileUpdate { file_id, content }.to_json()
             })),
-            Err(error) => tracing::error!(%error, "cannot load the session's files"),
+            Err(error) => tracing::error!(%error, "cannot read the session's files"),
         }
     }
     if !frames.is_empty() {
@@ -319,10 +317,9 @@ impl Reader<'_> {
             Ok(frames) => frames,
             Err(error) => return vec![storage_failed(&error)],
         };
-        if self.outbound.try_send(ack.to_json()).is_err() {
-            // Stored: the resend after the reconnect gets its ack then.
-            return Vec::new();
-        }
+        // Stored either way: if the ack cannot be queued, the resend after the reconnect gets
+        // it then. What the message started must go on regardless.
+        let _ = self.outbound.try_send(ack.to_json());
         for frame in frames {
             // Not delivered now (slow, or taken over): the client replays it from the history.
             let _ = state.registry.send_frame(session, frame);
