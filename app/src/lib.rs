@@ -8,6 +8,7 @@
 //! - [`store`]: the widget's reactive state, provided through context.
 //! - [`connection`]: the browser's WebSocket to the server (hydrate only).
 //! - [`session`]: the session id kept in localStorage.
+//! - [`local_storage`]: localStorage by key (nothing outside the browser).
 //! - [`outbox`]: the offline queue of unacknowledged messages, kept in localStorage.
 //! - [`markdown`], [`highlight`]: safe rendering of replies and code.
 //! - `clipboard`: the Copy button's clipboard access.
@@ -25,6 +26,7 @@ use leptos_router::{
 mod clipboard;
 pub mod connection;
 pub mod highlight;
+pub mod local_storage;
 pub mod markdown;
 pub mod outbox;
 mod pages;

@@ -7,19 +7,14 @@ pub const STORAGE_KEY: &str = "axe.session_id";
 /// This browser's session id, created and stored on first use.
 #[cfg(feature = "hydrate")]
 pub fn session_id() -> String {
-    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten());
-    if let Some(existing) = storage
-        .as_ref()
-        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-        .filter(|id| protocol::SessionId::parse(id).is_ok())
+    if let Some(existing) =
+        crate::local_storage::load(STORAGE_KEY).filter(|id| protocol::SessionId::parse(id).is_ok())
     {
         return existing;
     }
     let fresh = new_session_id();
-    if let Some(storage) = storage {
-        // Without storage (private mode) the session simply lasts as long as the page.
-        let _ = storage.set_item(STORAGE_KEY, &fresh);
-    }
+    // Without storage (private mode) the session simply lasts as long as the page.
+    crate::local_storage::save(STORAGE_KEY, &fresh);
     fresh
 }
 

@@ -3,7 +3,10 @@
 //!
 //! Components read and write these signals; only the connection module touches the socket.
 
-use crate::outbox::{new_message_id, Outbox, PendingMessage};
+use crate::{
+    local_storage,
+    outbox::{new_message_id, Outbox, PendingMessage},
+};
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
 use protocol::{encode_client_frame, ActiveFile, ChatContext, ClientMessage, DiffProposal};
@@ -222,7 +225,7 @@ impl AxeStore {
     /// editor shows the newest waiting edit, which is what the person saw before the reload.
     pub fn restore_outbox(&self, session: &str) {
         let key = crate::outbox::storage_key(session);
-        let saved = load_item(&key).map(|text| Outbox::from_json(&text));
+        let saved = local_storage::load(&key).map(|text| Outbox::from_json(&text));
         self.outbox_key.set_value(Some(key));
         if let Some(saved) = saved {
             let file_id = self.file.with_untracked(|f| f.id.clone());
@@ -245,7 +248,7 @@ impl AxeStore {
     fn save_outbox(&self) {
         if let Some(key) = self.outbox_key.get_value() {
             let json = self.outbox.with_untracked(Outbox::to_json);
-            save_item(&key, &json);
+            local_storage::save(&key, &json);
         }
     }
 
@@ -416,37 +419,5 @@ fn random() -> f64 {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(1);
         (NEXT.fetch_add(7919, Ordering::Relaxed) % 1000) as f64 / 1000.0
-    }
-}
-
-/// Reads `key` from localStorage (nothing outside the browser, or without storage).
-fn load_item(key: &str) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    {
-        web_sys::window()?
-            .local_storage()
-            .ok()??
-            .get_item(key)
-            .ok()?
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = key;
-        None
-    }
-}
-
-/// Writes `value` to localStorage under `key`, if there is storage.
-fn save_item(key: &str, value: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-            // A full storage (quota) keeps the queue in memory only; it is still sent.
-            let _ = storage.set_item(key, value);
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (key, value);
     }
 }

@@ -202,15 +202,7 @@ mod tests {
     use super::*;
 
     fn files(content: &str) -> HashMap<String, FileState> {
-        HashMap::from([(
-            "f1".to_owned(),
-            FileState {
-                name: "main.rs".into(),
-                language: "rust".into(),
-                content: content.into(),
-                version: 1,
-            },
-        )])
+        HashMap::from([("f1".to_owned(), FileState::new("main.rs", "rust", content))])
     }
 
     #[test]

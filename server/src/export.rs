@@ -10,22 +10,15 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use protocol::SessionId;
 
 /// Answers with the session's export, 400 for a malformed id, 500 if the database failed.
 pub async fn session_export(
     Path(raw_session): Path<String>,
     State(state): State<AppState>,
 ) -> Response {
-    let session = match SessionId::parse(&raw_session) {
+    let session = match crate::path::session_id(&raw_session) {
         Ok(session) => session,
-        Err(error) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("invalid session id: {error}"),
-            )
-                .into_response()
-        }
+        Err(refusal) => return refusal,
     };
     match state.sessions.storage().export(&session).await {
         Ok(export) => Json(export).into_response(),

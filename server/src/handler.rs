@@ -369,12 +369,7 @@ fn store_file(
             session
                 .files
                 .entry(edit.file_id.clone())
-                .or_insert(FileState {
-                    name,
-                    language,
-                    content: edit.content,
-                    version: 1,
-                })
+                .or_insert(FileState::new(name, language, edit.content))
         }
     };
     Ok(Some(Change::SaveFile {

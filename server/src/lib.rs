@@ -7,6 +7,7 @@
 //! - [`state`]: [`AppState`], shared by every handler.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`ws`]: the WebSocket upgrade, one connection's reader/writer, the session registry.
+//! - [`path`]: the session id path parameter, checked once for every route.
 //! - [`handler`]: what each client message does to a session's state (pure logic).
 //! - [`session`]: per-session files, pending diffs and conversation, cached over storage, and
 //!   the per-session lock that orders history.
@@ -29,6 +30,7 @@ pub mod export;
 pub mod handler;
 pub mod health;
 pub mod llm;
+pub mod path;
 pub mod session;
 pub mod shutdown;
 pub mod state;

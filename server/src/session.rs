@@ -32,6 +32,22 @@ pub struct FileState {
     pub version: i64,
 }
 
+impl FileState {
+    /// A file as first seen: version 1.
+    pub fn new(
+        name: impl Into<String>,
+        language: impl Into<String>,
+        content: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            language: language.into(),
+            content: content.into(),
+            version: 1,
+        }
+    }
+}
+
 /// Everything the server knows about one session.
 #[derive(Debug, Default)]
 pub struct SessionState {
@@ -177,65 +193,40 @@ impl SessionStore {
         changes: Vec<Change>,
         events: Vec<ServerMessage>,
     ) -> Result<Frames, StorageError> {
-        let result = self
-            .try_commit(guard, session, client, changes, events)
-            .await;
+        let result: Result<Frames, StorageError> = async {
+            let state = self.state(guard, session).await?;
+            let mut seq = state.last_seq;
+            let numbered: Vec<(u64, &'static str, String)> = events
+                .iter()
+                .map(|event| {
+                    seq += 1;
+                    (
+                        seq,
+                        event.type_name(),
+                        encode_server_frame(Some(seq), event),
+                    )
+                })
+                .collect();
+            let batch = Batch {
+                client: client.map(|(id, kind)| (id.as_str().to_owned(), kind)),
+                changes,
+                events: numbered,
+                last_seq: seq,
+                next_message: state.next_message,
+                next_diff: state.next_diff,
+            };
+            self.storage.commit(session, &batch).await?;
+            state.last_seq = seq;
+            Ok(batch
+                .events
+                .into_iter()
+                .map(|(_, _, frame)| frame)
+                .collect())
+        }
+        .await;
         if result.is_err() {
             guard.state = None;
         }
         result
-    }
-
-    async fn try_commit(
-        &self,
-        guard: &mut SessionGuard,
-        session: &SessionId,
-        client: Option<(&MessageId, &'static str)>,
-        changes: Vec<Change>,
-        events: Vec<ServerMessage>,
-    ) -> Result<Frames, StorageError> {
-        let state = self.state(guard, session).await?;
-        let mut seq = state.last_seq;
-        let numbered: Vec<(u64, &'static str, String)> = events
-            .iter()
-            .map(|event| {
-                seq += 1;
-                (
-                    seq,
-                    event_kind(event),
-                    encode_server_frame(Some(seq), event),
-                )
-            })
-            .collect();
-        let batch = Batch {
-            client: client.map(|(id, kind)| (id.as_str().to_owned(), kind)),
-            changes,
-            events: numbered,
-            last_seq: seq,
-            next_message: state.next_message,
-            next_diff: state.next_diff,
-        };
-        self.storage.commit(session, &batch).await?;
-        state.last_seq = seq;
-        Ok(batch
-            .events
-            .into_iter()
-            .map(|(_, _, frame)| frame)
-            .collect())
-    }
-}
-
-/// The `type` of a server message, for the events table.
-fn event_kind(message: &ServerMessage) -> &'static str {
-    match message {
-        ServerMessage::UserMessage { .. } => "user_message",
-        ServerMessage::ChatResponse { .. } => "chat_response",
-        ServerMessage::Diff(_) => "diff",
-        ServerMessage::FileUpdate { .. } => "file_update",
-        ServerMessage::DiffResolved { .. } => "diff_resolved",
-        ServerMessage::ChatDelta { .. } => "chat_delta",
-        ServerMessage::Ack { .. } => "ack",
-        ServerMessage::Pong { .. } => "pong",
-        ServerMessage::Error { .. } => "error",
     }
 }

@@ -10,16 +10,13 @@
 
 mod common;
 
-use common::{db::TestDb, http_get, Client};
+use common::{binary::spawn_listening, db::TestDb, http_get, Client};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::{
     collections::HashSet,
-    io::{BufRead, BufReader},
     net::SocketAddr,
     process::{Child, Command, Stdio},
-    sync::mpsc,
-    thread,
     time::Duration,
 };
 use tokio::sync::watch;
@@ -35,32 +32,17 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Starts the server binary on `addr` over `database_url`; returns once it listens.
 fn start_server(addr: SocketAddr, database_url: &str) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .env("LEPTOS_OUTPUT_NAME", "axe")
-        .env("AXE_ADDR", addr.to_string())
-        .env("AXE_DATABASE_URL", database_url)
-        .env("AXE_OFFLINE_DELAY_MS", "10")
-        .env("AXE_LOG", "info")
-        .env_remove("AXE_LLM_BASE_URL")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (ready_tx, ready_rx) = mpsc::channel();
-    // Drains the log for the whole life of the process, so it never blocks on a full pipe.
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = ready_tx.send(());
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(PATIENCE)
-        .expect("the server says it is listening");
-    child
+    spawn_listening(
+        Command::new(env!("CARGO_BIN_EXE_server"))
+            .env("LEPTOS_OUTPUT_NAME", "axe")
+            .env("AXE_ADDR", addr.to_string())
+            .env("AXE_DATABASE_URL", database_url)
+            .env("AXE_OFFLINE_DELAY_MS", "10")
+            .env("AXE_LOG", "info")
+            .env_remove("AXE_LLM_BASE_URL")
+            .stdin(Stdio::null())
+            .stderr(Stdio::null()),
+    )
 }
 
 /// One session's client.

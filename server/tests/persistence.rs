@@ -215,18 +215,22 @@ async fn a_client_that_drops_mid_stream_gets_exactly_what_it_missed() {
         );
         assert_eq!(response["payload"]["metadata"]["finish_reason"], "stop");
         let full = response["payload"]["message"].as_str().unwrap();
-        if frames.len() > 1 {
-            // It continued: the first frame caught up with all the text so far.
-            assert_eq!(
-                frames[0]["payload"]["offset"], 0,
-                "{backend}: {}",
-                frames[0]
-            );
-            assert_eq!(
-                text, full,
-                "{backend}: the streamed text adds up to the reply"
-            );
-        }
+        // The reply (dozens of words at 20 ms each) was still streaming at the reconnect, so
+        // it continued: first a catch-up with all the text so far, then the rest.
+        assert!(
+            frames.len() > 1,
+            "{backend}: the reply did not continue: {frames:?}"
+        );
+        assert_eq!(frames[0]["type"], "chat_delta", "{backend}: {}", frames[0]);
+        assert_eq!(
+            frames[0]["payload"]["offset"], 0,
+            "{backend}: {}",
+            frames[0]
+        );
+        assert_eq!(
+            text, full,
+            "{backend}: the streamed text adds up to the reply"
+        );
         assert!(
             drain_until_pong(&mut again, 1).await.is_empty(),
             "{backend}"

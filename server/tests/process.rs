@@ -3,13 +3,10 @@
 
 mod common;
 
-use common::{expect_close, ping, Client, EVENT_TIMEOUT};
+use common::{binary::spawn_listening, expect_close, ping, Client};
 use std::{
-    io::{BufRead, BufReader},
     net::TcpListener,
     process::{Child, Command, Stdio},
-    sync::mpsc,
-    thread,
 };
 
 fn server_command() -> Command {
@@ -73,19 +70,7 @@ fn start_server() -> (Child, String) {
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = server_command().env("AXE_ADDR", &addr).spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (ready_tx, ready_rx) = mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if line.contains("listening on") {
-                let _ = ready_tx.send(());
-            }
-        }
-    });
-    ready_rx
-        .recv_timeout(EVENT_TIMEOUT)
-        .expect("the server logs that it is listening");
+    let child = spawn_listening(server_command().env("AXE_ADDR", &addr));
     (child, addr)
 }
 

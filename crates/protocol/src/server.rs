@@ -100,6 +100,21 @@ impl ServerMessage {
         }
     }
 
+    /// The message's `type` on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::ChatDelta { .. } => "chat_delta",
+            Self::Ack { .. } => "ack",
+            Self::UserMessage { .. } => "user_message",
+            Self::ChatResponse { .. } => "chat_response",
+            Self::Diff(_) => "diff",
+            Self::FileUpdate { .. } => "file_update",
+            Self::DiffResolved { .. } => "diff_resolved",
+            Self::Pong { .. } => "pong",
+            Self::Error { .. } => "error",
+        }
+    }
+
     /// Whether this message belongs to the session's history, so it is stored, numbered with
     /// a `seq` and replayed to a client that missed it.
     pub fn is_history(&self) -> bool {

@@ -57,6 +57,7 @@ fn every_server_message_round_trips_through_its_saved_example() {
         let again: Value =
             serde_json::from_str(&encode_server_frame(frame.seq, &frame.message)).unwrap();
         assert_eq!(&again, value, "{path} changed in a round trip");
+        assert_eq!(frame.message.type_name(), value["type"], "{path}");
         seen_types.push(value["type"].as_str().unwrap().to_owned());
     }
     for kind in [

@@ -139,12 +139,13 @@ struct Ending {
 #[tracing::instrument(name = "generation", skip_all, fields(session = %job.session, message = %job.message_id))]
 async fn run(
     state: AppState,
-    job: Job,
+    mut job: Job,
     mut stopped: oneshot::Receiver<()>,
     text: Arc<Mutex<String>>,
 ) {
     let model = state.provider.model().to_owned();
-    let mut stream = state.provider.stream(job.request.clone());
+    // The prompt goes to the provider; the rest of the job is needed to store the reply.
+    let mut stream = state.provider.stream(std::mem::take(&mut job.request));
     let ending = loop {
         tokio::select! {
             _ = &mut stopped => break Ending { finish_reason: "stopped".into(), usage: None, error: None },

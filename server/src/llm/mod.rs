@@ -45,7 +45,7 @@ pub struct Turn {
 }
 
 /// What a provider is asked to continue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LlmRequest {
     /// The system prompt, then the recent conversation, ending with the person's message.
     pub messages: Vec<Turn>,

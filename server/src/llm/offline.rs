@@ -203,12 +203,7 @@ mod tests {
     use super::*;
 
     fn file(content: &str) -> FileState {
-        FileState {
-            name: "main.rs".into(),
-            language: "rust".into(),
-            content: content.into(),
-            version: 1,
-        }
+        FileState::new("main.rs", "rust", content)
     }
 
     #[test]

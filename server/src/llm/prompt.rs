@@ -75,12 +75,7 @@ mod tests {
 
     #[test]
     fn the_prompt_carries_the_file_cut_to_budget_and_recent_turns() {
-        let file = FileState {
-            name: "lib.rs".into(),
-            language: "rust".into(),
-            content: "é".repeat(50),
-            version: 1,
-        };
+        let file = FileState::new("lib.rs", "rust", "é".repeat(50));
         let history = vec![
             turn(Role::User, "one"),
             turn(Role::Assistant, "two"),

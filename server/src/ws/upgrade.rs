@@ -11,7 +11,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use futures_util::StreamExt;
-use protocol::SessionId;
 use serde::Deserialize;
 
 /// The upgrade request's query string.
@@ -35,15 +34,9 @@ pub async fn handle(
     State(state): State<AppState>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let session = match SessionId::parse(&raw_session) {
+    let session = match crate::path::session_id(&raw_session) {
         Ok(session) => session,
-        Err(error) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("invalid session id: {error}"),
-            )
-                .into_response()
-        }
+        Err(refusal) => return refusal,
     };
     let last_seq = match query.last_seq.as_deref().map(str::parse::<u64>) {
         None => 0,

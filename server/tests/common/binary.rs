@@ -1,0 +1,31 @@
+//! The server binary as a child process: started, and awaited until it logs that it listens.
+
+use super::EVENT_TIMEOUT;
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+};
+
+/// Spawns `command` (the server binary) and returns once it logs "listening on". Its stdout is
+/// drained for the whole life of the process, so the server never blocks on a full pipe.
+pub fn spawn_listening(command: &mut Command) -> Child {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (ready_tx, ready_rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(EVENT_TIMEOUT)
+        .expect("the server logs that it is listening");
+    child
+}
