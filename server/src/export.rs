@@ -18,7 +18,7 @@ pub async fn session_export(
 ) -> Response {
     let session = match crate::path::session_id(&raw_session) {
         Ok(session) => session,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     match state.sessions.storage().export(&session).await {
         Ok(export) => Json(export).into_response(),

@@ -4,15 +4,23 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use protocol::SessionId;
+use protocol::{IdError, SessionId};
 
-/// The session id of a route, or the 400 answer naming what is wrong with it.
-pub fn session_id(raw: &str) -> Result<SessionId, Response> {
-    SessionId::parse(raw).map_err(|error| {
+/// A session id in a path that is not one; answered with 400 naming what is wrong.
+#[derive(Debug)]
+pub struct InvalidSessionId(IdError);
+
+impl IntoResponse for InvalidSessionId {
+    fn into_response(self) -> Response {
         (
             StatusCode::BAD_REQUEST,
-            format!("invalid session id: {error}"),
+            format!("invalid session id: {}", self.0),
         )
             .into_response()
-    })
+    }
+}
+
+/// The session id of a route.
+pub fn session_id(raw: &str) -> Result<SessionId, InvalidSessionId> {
+    SessionId::parse(raw).map_err(InvalidSessionId)
 }

@@ -36,7 +36,7 @@ pub async fn handle(
 ) -> Response {
     let session = match crate::path::session_id(&raw_session) {
         Ok(session) => session,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.into_response(),
     };
     let last_seq = match query.last_seq.as_deref().map(str::parse::<u64>) {
         None => 0,
