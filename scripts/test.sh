@@ -31,6 +31,10 @@ echo "$AXE_TEST_POSTGRES_URL"
 step "Rust tests (storage and recovery on SQLite and PostgreSQL)"
 cargo test -p protocol -p server
 cargo test -p app --features ssr
+if [[ -n "${AXE_TEST_LLM_URL:-}" ]]; then
+  step "real-model tests against $AXE_TEST_LLM_URL"
+  cargo test -p server --test llm_openai -- --ignored
+fi
 
 step "release build"
 scripts/build-editor.sh

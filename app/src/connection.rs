@@ -7,7 +7,8 @@
 //! localStorage) is sent again in order, and anything still unacknowledged after
 //! [`RESEND_AFTER_MS`] is sent again with the same id.
 //!
-//! Runs only in the browser (`hydrate`); on the server [`start`] does nothing.
+//! Transport only: what each frame means is [`crate::reducer`]'s business. Runs only in the
+//! browser (`hydrate`); on the server [`start`] does nothing.
 
 /// Milliseconds between keep-alive pings.
 pub const PING_INTERVAL_MS: u32 = 30_000;
@@ -40,15 +41,16 @@ pub use browser::start;
 mod browser {
     use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS, RESEND_AFTER_MS};
     use crate::{
+        reducer::{self, Received},
         session,
-        store::{Author, AxeStore, ConnectionStatus, EntryStatus},
+        store::{AxeStore, ConnectionStatus},
     };
     use futures_channel::mpsc::UnboundedReceiver;
     use futures_util::{future::FutureExt, select, SinkExt, StreamExt};
     use gloo_net::websocket::{futures::WebSocket, Message, WebSocketError};
     use gloo_timers::future::TimeoutFuture;
     use leptos::prelude::*;
-    use protocol::{decode_server_frame, encode_client_frame, ClientMessage, ServerMessage};
+    use protocol::{encode_client_frame, ClientMessage};
 
     fn log(text: &str) {
         web_sys::console::debug_1(&format!("[AXE WebSocket] {text}").into());
@@ -269,124 +271,14 @@ mod browser {
 
     /// Applies one server frame to the store; returns whether it was a pong.
     fn on_server_text(store: &AxeStore, text: &str) -> bool {
-        let frame = match decode_server_frame(text) {
-            Ok(frame) => frame,
-            Err(error) => {
-                log(&format!("unreadable message from the server: {error}"));
-                return false;
+        match reducer::receive(store, text) {
+            Received::Pong => true,
+            Received::Unreadable(why) => {
+                log(&format!("unreadable message from the server: {why}"));
+                false
             }
-        };
-        if let Some(seq) = frame.seq {
-            // History already applied (a replay overlapping what arrived live) is skipped.
-            if seq <= store.last_seq.get_value() {
-                return false;
-            }
-            store.last_seq.set_value(seq);
+            Received::Applied | Received::Repeated => false,
         }
-        apply(store, frame.message)
-    }
-
-    /// Applies one server message to the store; returns whether it was a pong.
-    fn apply(store: &AxeStore, message: ServerMessage) -> bool {
-        match message {
-            ServerMessage::Ack { id } => {
-                store.settle(&id);
-            }
-            ServerMessage::UserMessage { id, message } => store.show_user_message(id, message),
-            ServerMessage::ChatDelta {
-                message_id,
-                delta,
-                offset,
-            } => {
-                store.awaiting_reply.set(true);
-                let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-                match store.reply_entry(&message_id) {
-                    Some(entry) => entry.text.update(|text| {
-                        // Cut to where the piece starts, then add it: a repeated piece or the
-                        // catch-up after a reconnect leaves the same text. A piece beyond the
-                        // end (one was lost) waits for the final `chat_response`.
-                        if offset <= text.len() && text.is_char_boundary(offset) {
-                            text.truncate(offset);
-                            text.push_str(&delta);
-                        }
-                    }),
-                    None if offset == 0 => {
-                        store.push_reply(
-                            Author::Assistant,
-                            delta,
-                            Some(message_id),
-                            EntryStatus::Streaming,
-                        );
-                    }
-                    None => {}
-                }
-            }
-            ServerMessage::ChatResponse { message, metadata } => {
-                let status = match metadata.finish_reason.as_str() {
-                    "stopped" => EntryStatus::Stopped,
-                    "error" => EntryStatus::Failed,
-                    _ => EntryStatus::Complete,
-                };
-                store.model.set(Some(metadata.model));
-                match store.reply_entry(&metadata.message_id) {
-                    Some(entry) => {
-                        entry.text.set(message);
-                        entry.status.set(status);
-                    }
-                    None => {
-                        store.push_reply(
-                            Author::Assistant,
-                            message,
-                            Some(metadata.message_id),
-                            status,
-                        );
-                    }
-                }
-                store.awaiting_reply.set(false);
-            }
-            ServerMessage::Diff(proposal) => {
-                // Decided here already (the decision waits in the outbox): not shown again.
-                if !store
-                    .outbox
-                    .with_untracked(|o| o.has_decision_on(&proposal.diff_id))
-                {
-                    store.diffs.update(|diffs| {
-                        if diffs.iter().all(|d| d.diff_id != proposal.diff_id) {
-                            diffs.push(*proposal);
-                        }
-                    });
-                }
-            }
-            ServerMessage::FileUpdate { file_id, content } => {
-                // While an edit of this file waits, the editor is newer than the server.
-                if !store.outbox.with_untracked(|o| o.has_edit_of(&file_id)) {
-                    store.file.update(|file| {
-                        if file.id == file_id && file.content != content {
-                            file.content = content;
-                        }
-                    });
-                }
-            }
-            ServerMessage::DiffResolved { diff_id, .. } => {
-                store
-                    .diffs
-                    .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
-            }
-            ServerMessage::Pong { .. } => return true,
-            ServerMessage::Error { code, message, id } => {
-                // A refused message will be refused again: it leaves the outbox.
-                let refused = id.and_then(|id| store.settle(&id));
-                let refused_chat = refused
-                    .and_then(|p| p.message())
-                    .is_some_and(|m| matches!(m, ClientMessage::Chat { .. }));
-                // A refused chat gets no reply; a failed model still sends its `chat_response`.
-                if refused_chat || code == protocol::ErrorCode::Busy {
-                    store.awaiting_reply.set(false);
-                }
-                store.push_entry(Author::Notice, format!("⚠ {code}: {message}"));
-            }
-        }
-        false
     }
 }
 

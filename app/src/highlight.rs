@@ -1,6 +1,8 @@
 //! A small syntax highlighter for code in replies and diffs: comments, strings, numbers and
 //! keywords of Rust, TypeScript/JavaScript and Python. Output is tokens, rendered as text spans.
 
+use protocol::Language;
+
 /// A run of code and the CSS class it is shown with (`None` for plain text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -62,11 +64,13 @@ const PYTHON: &[&str] = &[
 
 /// Splits `code` into highlighted tokens for `language` (unknown languages get Rust's rules).
 pub fn highlight(code: &str, language: &str) -> Vec<Token> {
-    let (keywords, line_comment): (&[&str], &str) = match language {
-        "python" | "py" => (PYTHON, "#"),
-        "typescript" | "ts" | "javascript" | "js" | "tsx" | "jsx" => (TYPESCRIPT, "//"),
-        _ => (RUST, "//"),
+    let language = Language::from_name(language).unwrap_or(Language::Rust);
+    let keywords: &[&str] = match language {
+        Language::Python => PYTHON,
+        Language::TypeScript | Language::JavaScript => TYPESCRIPT,
+        Language::Rust => RUST,
     };
+    let line_comment = language.line_comment();
     let mut tokens: Vec<Token> = Vec::new();
     let mut push = |class: Option<&'static str>, text: &str| match tokens.last_mut() {
         Some(last) if last.class == class && class.is_none() => last.text.push_str(text),
@@ -155,6 +159,14 @@ mod tests {
         assert!(tokens.contains(&(Some("tok-kw"), "def".into())));
         assert!(tokens.contains(&(Some("tok-com"), "# hi".into())));
         assert!(tokens.contains(&(Some("tok-kw"), "None".into())));
+    }
+
+    #[test]
+    fn every_spelling_of_a_language_gets_its_rules() {
+        for spelling in ["PY", "python3"] {
+            assert!(classes("# x", spelling).contains(&(Some("tok-com"), "# x".into())));
+        }
+        assert!(classes("function f() {}", "TSX").contains(&(Some("tok-kw"), "function".into())));
     }
 
     #[test]

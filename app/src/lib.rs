@@ -3,10 +3,11 @@
 //! # Layout
 //! - [`shell`]: the document the server renders around every page.
 //! - [`App`]: the router with the pages `/`, `/widget-test` and `/canvas`.
-//! - `pages`: one module per page.
+//! - `pages`: one module per page; [`SiteInfo`], what the server tells its pages about itself.
 //! - [`widget`]: the AXE widget (button, panel, canvas) and its parts.
 //! - [`store`]: the widget's reactive state, provided through context.
-//! - [`connection`]: the browser's WebSocket to the server (hydrate only).
+//! - [`connection`]: the browser's WebSocket to the server: transport only (hydrate only).
+//! - [`reducer`]: what each server frame does to the store (native and browser, unit-tested).
 //! - [`session`]: the session id kept in localStorage.
 //! - [`local_storage`]: localStorage by key (nothing outside the browser).
 //! - [`outbox`]: the offline queue of unacknowledged messages, kept in localStorage.
@@ -30,9 +31,12 @@ pub mod local_storage;
 pub mod markdown;
 pub mod outbox;
 mod pages;
+pub mod reducer;
 pub mod session;
 pub mod store;
 pub mod widget;
+
+pub use pages::landing::SiteInfo;
 
 /// The HTML document around every page, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -7,6 +7,7 @@
 
 use crate::highlight::{highlight, Token};
 use leptos::prelude::*;
+use protocol::fence::Opening;
 
 /// A parsed block of Markdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +40,17 @@ pub fn parse(text: &str) -> Vec<Block> {
     };
     while let Some(line) = lines.next() {
         let trimmed = line.trim_start();
-        if let Some(info) = trimmed.strip_prefix("```") {
+        // The same fence rule as the server's code placement, so what is shown as one block
+        // is what becomes one diff.
+        if let Some(opening) = Opening::parse(line) {
             flush(&mut paragraph, &mut blocks);
-            let language = info.split_whitespace().next().unwrap_or("").to_owned();
+            let language = opening.language().to_owned();
             let mut code = String::new();
             for code_line in lines.by_ref() {
-                if code_line.trim_start().starts_with("```") {
+                if opening.is_closed_by(code_line) {
                     break;
                 }
-                code.push_str(code_line);
+                code.push_str(opening.content(code_line));
                 code.push('\n');
             }
             blocks.push(Block::Code { language, code });
@@ -234,6 +237,29 @@ mod tests {
             vec![Block::Code {
                 language: String::new(),
                 code: "let a = 1;\n".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_longer_fence_keeps_shorter_fences_inside_as_code() {
+        let text = "````md\n```\ninner\n```\n````\nafter";
+        assert_eq!(
+            parse(text),
+            vec![
+                Block::Code {
+                    language: "md".into(),
+                    code: "```\ninner\n```\n".into()
+                },
+                Block::Paragraph("after".into()),
+            ]
+        );
+        // A fence line with more after it does not close; tildes close only tildes.
+        assert_eq!(
+            parse("~~~\n```rust\n~~~\n"),
+            vec![Block::Code {
+                language: String::new(),
+                code: "```rust\n".into()
             }]
         );
     }

@@ -9,7 +9,9 @@ use crate::{
 };
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
-use protocol::{encode_client_frame, ActiveFile, ChatContext, ClientMessage, DiffProposal};
+use protocol::{
+    encode_client_frame, ActiveFile, ChatContext, ClientMessage, DiffProposal, FinishReason,
+};
 
 /// Where the connection to the server stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,17 +44,19 @@ pub enum Author {
     Notice,
 }
 
-/// Where an assistant reply stands.
+/// Where an entry stands: a reply streams, then ends for one of the protocol's reasons;
+/// everything else is whole from the start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryStatus {
-    /// Complete (or not a reply at all).
-    Complete,
     /// Text is still arriving.
     Streaming,
-    /// The person pressed Stop; the text is partial.
-    Stopped,
-    /// The model failed; the text is partial.
-    Failed,
+    /// The text is final; the reason says whether it is whole.
+    Ended(FinishReason),
+}
+
+impl EntryStatus {
+    /// An entry that is whole: the person's messages, notices, complete replies.
+    pub const COMPLETE: Self = Self::Ended(FinishReason::Stop);
 }
 
 /// One entry of the conversation. Text and status are signals so a streaming reply updates in
@@ -254,7 +258,7 @@ impl AxeStore {
 
     /// Appends an entry to the conversation.
     pub fn push_entry(&self, author: Author, text: String) -> ChatEntry {
-        self.push_reply(author, text, None, EntryStatus::Complete)
+        self.push_reply(author, text, None, EntryStatus::COMPLETE)
     }
 
     /// Appends an entry, with the server's reply id and a status.

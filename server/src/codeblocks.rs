@@ -2,49 +2,44 @@
 //! that file; SEARCH/REPLACE blocks edit it in place. A block that cannot be placed with
 //! certainty is left as code in the reply and never applied.
 
-use crate::session::FileState;
-use std::collections::HashMap;
+use protocol::{fence, language::same_language};
 
-/// A fenced code block of a reply.
+/// A file as code placement sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileView<'a> {
+    /// Its client-chosen id.
+    pub id: &'a str,
+    /// Display name, e.g. `main.rs`.
+    pub name: &'a str,
+    /// Language, e.g. `rust`.
+    pub language: &'a str,
+    /// Whole content.
+    pub content: &'a str,
+}
+
+/// A closed fenced code block of a reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeBlock {
     /// The first word of the info string, e.g. `rust` (may be empty).
     pub language: String,
     /// The second word of the info string, when it names a file, e.g. `src/main.rs`.
     pub path: Option<String>,
-    /// The block's text, each line with its `\n`.
+    /// The block's text, each line with its line ending.
     pub body: String,
 }
 
-/// The closed fenced blocks of `text`, in order. An unclosed fence (a cut-off reply) is ignored.
+/// The closed fenced blocks of `text`, in order, by CommonMark's fence rule
+/// ([`protocol::fence`]). An unclosed fence (a cut-off reply) is ignored.
 pub fn fenced_blocks(text: &str) -> Vec<CodeBlock> {
-    let mut blocks = Vec::new();
-    let mut lines = text.split_inclusive('\n');
-    while let Some(line) = lines.next() {
-        let Some(info) = line.trim_start().strip_prefix("```") else {
-            continue;
-        };
-        let mut words = info.split_whitespace();
-        let language = words.next().unwrap_or("").to_owned();
-        let path = words.next().map(str::to_owned);
-        let mut body = String::new();
-        let mut closed = false;
-        for inner in lines.by_ref() {
-            if inner.trim() == "```" {
-                closed = true;
-                break;
-            }
-            body.push_str(inner);
-        }
-        if closed {
-            blocks.push(CodeBlock {
-                language,
-                path,
-                body,
-            });
-        }
-    }
-    blocks
+    fence::blocks(text)
+        .into_iter()
+        .filter(|block| block.closed)
+        .map(|block| CodeBlock {
+            language: block.opening.language().to_owned(),
+            path: block.opening.file_name().map(str::to_owned),
+            body: block.body,
+        })
+        .collect()
 }
 
 /// One SEARCH/REPLACE edit.
@@ -87,25 +82,6 @@ fn search_replace_edits(body: &str) -> Option<Result<Vec<Edit>, ()>> {
     Some(Ok(edits))
 }
 
-/// Whether a fence language names the same language as a file's.
-fn same_language(fence: &str, file_language: &str) -> bool {
-    let normalize = |l: &str| match l.to_ascii_lowercase().as_str() {
-        "rs" | "rust" => "rust",
-        "ts" | "typescript" | "tsx" => "typescript",
-        "js" | "javascript" | "jsx" => "javascript",
-        "py" | "python" => "python",
-        other => {
-            if other.is_empty() {
-                ""
-            } else {
-                "other"
-            }
-        }
-    };
-    let fence = normalize(fence);
-    !fence.is_empty() && fence == normalize(file_language) && fence != "other"
-}
-
 /// Whether `body` looks like a whole version of `content` rather than a snippet: it keeps at
 /// least half of the file's non-blank lines (an empty file takes anything).
 fn looks_whole(body: &str, content: &str) -> bool {
@@ -127,23 +103,22 @@ fn looks_whole(body: &str, content: &str) -> bool {
 /// without a file name is not placed: replacing the file with it would delete the rest.
 fn target<'a>(
     block: &CodeBlock,
-    files: &'a HashMap<String, FileState>,
-    active: Option<&'a str>,
+    files: &[FileView<'a>],
+    active: Option<&str>,
     is_edit: bool,
 ) -> Option<&'a str> {
     if let Some(path) = &block.path {
-        let named = files.iter().find(|(id, file)| {
-            file.name == *path || *id == path || path.ends_with(&format!("/{}", file.name))
+        let named = files.iter().find(|file| {
+            file.name == path || file.id == path || path.ends_with(&format!("/{}", file.name))
         });
-        return named.map(|(id, _)| id.as_str());
+        return named.map(|file| file.id);
     }
     let active_id = active?;
-    let file = files.get(active_id)?;
+    let file = files.iter().find(|file| file.id == active_id)?;
     if is_edit
-        || (same_language(&block.language, &file.language)
-            && looks_whole(&block.body, &file.content))
+        || (same_language(&block.language, file.language) && looks_whole(&block.body, file.content))
     {
-        Some(active_id)
+        Some(file.id)
     } else {
         None
     }
@@ -151,11 +126,8 @@ fn target<'a>(
 
 /// The new content of each file the reply changes, in order of first change. Files whose
 /// content would not change are left out.
-pub fn changes(
-    reply: &str,
-    files: &HashMap<String, FileState>,
-    active: Option<&str>,
-) -> Vec<(String, String)> {
+pub fn changes(reply: &str, files: &[FileView<'_>], active: Option<&str>) -> Vec<(String, String)> {
+    let content_of = |id: &str| files.iter().find(|f| f.id == id).map(|f| f.content);
     let mut changed: Vec<(String, String)> = Vec::new();
     for block in fenced_blocks(reply) {
         let edits = search_replace_edits(&block.body);
@@ -166,7 +138,7 @@ pub fn changes(
             .iter()
             .find(|(id, _)| id == file_id)
             .map(|(_, content)| content.clone())
-            .or_else(|| files.get(file_id).map(|f| f.content.clone()));
+            .or_else(|| content_of(file_id).map(str::to_owned));
         let Some(current) = current else { continue };
         let next = match edits {
             None => Some(block.body.clone()),
@@ -179,7 +151,7 @@ pub fn changes(
             None => changed.push((file_id.to_owned(), next)),
         }
     }
-    changed.retain(|(id, content)| files.get(id).is_some_and(|f| f.content != *content));
+    changed.retain(|(id, content)| content_of(id).is_some_and(|old| old != content));
     changed
 }
 
@@ -201,8 +173,13 @@ fn apply_edits(content: &str, edits: &[Edit]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn files(content: &str) -> HashMap<String, FileState> {
-        HashMap::from([("f1".to_owned(), FileState::new("main.rs", "rust", content))])
+    fn files(content: &str) -> Vec<FileView<'_>> {
+        vec![FileView {
+            id: "f1",
+            name: "main.rs",
+            language: "rust",
+            content,
+        }]
     }
 
     #[test]

@@ -181,6 +181,17 @@ impl Config {
     }
 }
 
+impl Config {
+    /// Where sessions are kept, for people: the SQLite file, or just "PostgreSQL" (its URL may
+    /// carry a password).
+    pub fn storage_description(&self) -> String {
+        match self.database_url.strip_prefix("sqlite:") {
+            Some(path) => format!("SQLite ({})", path.trim_start_matches("//")),
+            None => "PostgreSQL".into(),
+        }
+    }
+}
+
 fn parse_positive(name: &'static str, raw: &str) -> Result<usize> {
     match raw.trim().parse::<usize>() {
         Ok(value) if value > 0 => Ok(value),

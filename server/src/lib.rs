@@ -1,36 +1,38 @@
 //! The AXE server: Leptos pages plus the session WebSocket at `/api/axe/ws/{session_id}`.
 //!
 //! # Layout
-//! - [`config`]: settings from `AXE_*` environment variables, with defaults.
-//! - [`error`]: the start-up and serving error type.
-//! - [`shutdown`]: SIGINT/SIGTERM and the flag every connection watches.
-//! - [`state`]: [`AppState`], shared by every handler.
-//! - [`health`]: `/healthz` and `/readyz`.
-//! - [`ws`]: the WebSocket upgrade, one connection's reader/writer, the session registry.
-//! - [`path`]: the session id path parameter, checked once for every route.
-//! - [`handler`]: what each client message does to a session's state (pure logic).
-//! - [`session`]: per-session files, pending diffs and conversation, cached over storage, and
-//!   the per-session lock that orders history.
-//! - [`storage`]: the SQLite/PostgreSQL database: migrations, one transaction per message,
-//!   replay, recovery after a crash.
-//! - [`export`]: `GET /api/axe/sessions/{session_id}/export`, everything stored about a session.
-//! - [`llm`]: the provider interface, the OpenAI-compatible streaming client, the offline
-//!   responder, the prompt, and the replies being generated.
-//! - [`codeblocks`]: a reply's code blocks turned into changes to files.
-//! - [`diff`]: unified-diff hunks computed with `similar`, and applying chosen hunks.
+//! The modules form layers; each imports only from layers below it. Top to bottom:
+//!
+//! 1. this file: [`router`] and [`serve`] — wiring only.
+//! 2. [`ws`] (the WebSocket upgrade; one connection's reader and writer) and [`http`] (health
+//!    checks, the session export, the session id path parameter): transport.
+//! 3. [`state`]: [`AppState`], what every handler shares.
+//! 4. [`commands`]: what each client message does to a session — validate, refuse, decide.
+//! 5. [`reply`]: one model reply — stream it, end it, conclude it into the session.
+//! 6. [`session`]: the per-session transaction (lock, de-duplicate, change, commit, number,
+//!    fan out) over the cached state; the one home of the ordering guarantee.
+//! 7. [`registry`]: each session's live connection and its outgoing queue.
+//! 8. [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
+//!    [`diff`] (hunks with `similar`): pure helpers.
+//! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
+//!    types.
+//! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag.
+//!
+//! `config` and `error` name types of the layers they configure (`llm`'s settings, `storage`'s
+//! error), which is why they are listed last but imported from above.
 
 // Leptos view types nest deeply in release builds (no type erasure there).
 #![recursion_limit = "256"]
 
 pub mod codeblocks;
+pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod error;
-pub mod export;
-pub mod handler;
-pub mod health;
+pub mod http;
 pub mod llm;
-pub mod path;
+pub mod registry;
+pub mod reply;
 pub mod session;
 pub mod shutdown;
 pub mod state;
@@ -55,15 +57,24 @@ use tracing_subscriber::EnvFilter;
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let site = app::SiteInfo {
+        model: state.replies.model().to_owned(),
+        storage: state.config.storage_description(),
+    };
     Router::new()
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
+        .route("/healthz", get(http::health::alive))
+        .route("/readyz", get(http::health::ready))
         .route("/api/axe/ws/{session_id}", any(ws::upgrade::handle))
         .route(
             "/api/axe/sessions/{session_id}/export",
-            get(export::session_export),
+            get(http::export::session_export),
         )
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::context::provide_context(site.clone()),
+            move || shell(options.clone()),
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state)
 }
@@ -128,13 +139,13 @@ pub async fn serve(
             "replies cut off by the last stop are stored as failed"
         );
     }
+    let sessions = session::SessionStore::new(storage.clone(), registry::Registry::default());
+    let replies = reply::Replies::new(sessions.clone(), provider, listener_flag.clone());
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
-        registry: Default::default(),
-        sessions: session::SessionStore::new(storage.clone()),
-        provider,
-        generations: Default::default(),
+        sessions,
+        replies: replies.clone(),
         shutdown: listener_flag,
         connections_open,
     };
@@ -153,6 +164,15 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("shutdown grace period ended with connections still open");
+    }
+    // Replies end on the same flag and store themselves as interrupted; the database must stay
+    // open until they have.
+    let unfinished = replies.drain(grace).await;
+    if unfinished > 0 {
+        tracing::warn!(
+            unfinished,
+            "shutdown grace period ended with replies still being stored"
+        );
     }
     storage.close().await;
     tracing::info!("stopped");

@@ -1,13 +1,6 @@
-//! The state every handler shares: configuration, the registry, session state, the model,
-//! replies in progress, shutdown.
+//! The state every handler shares: configuration, sessions, replies, shutdown.
 
-use crate::{
-    config::Config,
-    llm::{generation::Generations, Provider},
-    session::SessionStore,
-    shutdown::ShutdownListener,
-    ws::registry::Registry,
-};
+use crate::{config::Config, reply::Replies, session::SessionStore, shutdown::ShutdownListener};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -20,14 +13,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The server's configuration.
     pub config: Arc<Config>,
-    /// Live connections by session.
-    pub registry: Registry,
-    /// Files, pending diffs, conversations and history by session, over the database.
+    /// Sessions over the database, and the connections they fan out to.
     pub sessions: SessionStore,
-    /// What answers chat messages: a model server or the offline responder.
-    pub provider: Arc<dyn Provider>,
-    /// Replies being generated, by session.
-    pub generations: Generations,
+    /// Model replies: started by chats, stopped by Stop, drained at shutdown.
+    pub replies: Replies,
     /// Raised when the server begins to shut down.
     pub shutdown: ShutdownListener,
     /// Each connection holds a clone until it ends; shutdown waits until all are dropped.

@@ -263,3 +263,52 @@ async fn state_changes_without_an_id_are_refused_and_bad_last_seq_is_400() {
     assert_eq!(status, 400);
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_ends_a_streaming_reply_and_stores_it_as_interrupted() {
+    for db in TestDb::all().await {
+        let backend = db.backend();
+        // Slow enough that the reply is still streaming when the server stops.
+        let server =
+            TestServer::start_on(db, |c| c.offline_delay = Duration::from_millis(50)).await;
+        let mut client = server.connect("halt").await;
+        send(
+            &mut client,
+            json!({"type": "chat", "id": "c-1", "payload": {"message": "tell me about Rust"}}),
+        )
+        .await;
+        let mut text = String::new();
+        while text.split_whitespace().count() < 3 {
+            let message = recv_raw(&mut client).await;
+            if message["type"] == "chat_delta" {
+                text.push_str(message["payload"]["delta"].as_str().unwrap());
+            }
+        }
+        let db = server.shutdown().await;
+
+        // Stored by the shutdown itself, before the database closed: the next start finds
+        // nothing left streaming, so its recovery adds nothing.
+        let server = TestServer::start_on(db, |_| {}).await;
+        let export = server.export("halt").await;
+        let reply = &export["messages"][1];
+        assert_eq!(reply["status"], "failed", "{backend}: {export}");
+        let kept = reply["content"].as_str().unwrap();
+        assert!(
+            kept.starts_with(&text),
+            "{backend}: the text streamed before the stop is kept: {kept:?} vs {text:?}"
+        );
+        let responses: Vec<&Value> = export["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "chat_response")
+            .collect();
+        assert_eq!(responses.len(), 1, "{backend}: {export}");
+        assert_eq!(
+            responses[0]["payload"]["metadata"]["finish_reason"], "interrupted",
+            "{backend}"
+        );
+        assert_eq!(responses[0]["payload"]["message"], kept, "{backend}");
+        server.shutdown().await;
+    }
+}

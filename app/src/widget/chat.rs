@@ -6,6 +6,7 @@ use crate::{
     store::{Author, AxeStore, EntryStatus},
 };
 use leptos::{ev::KeyboardEvent, html, prelude::*};
+use protocol::FinishReason;
 
 /// The conversation; new entries are announced to screen readers and scrolled into view.
 #[component]
@@ -35,10 +36,11 @@ pub fn ChatLog() -> impl IntoView {
                     };
                     let status = entry.status.clone();
                     let label = move || match status.get() {
-                        EntryStatus::Complete => None,
                         EntryStatus::Streaming => Some(("entry-status streaming", "Generating…")),
-                        EntryStatus::Stopped => Some(("entry-status stopped", "Stopped")),
-                        EntryStatus::Failed => Some(("entry-status failed", "Failed")),
+                        EntryStatus::Ended(FinishReason::Stop | FinishReason::Length) => None,
+                        EntryStatus::Ended(FinishReason::Stopped) => Some(("entry-status stopped", "Stopped")),
+                        EntryStatus::Ended(FinishReason::Error) => Some(("entry-status failed", "Failed")),
+                        EntryStatus::Ended(FinishReason::Interrupted) => Some(("entry-status failed", "Interrupted")),
                     };
                     view! {
                         <li class=class>

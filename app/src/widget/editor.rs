@@ -44,6 +44,13 @@ pub fn Editor() -> impl IntoView {
     }
 }
 
+/// The language name the editor module understands: the canonical name of a language AXE
+/// knows, or "" (plain text).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn editor_language(language: &str) -> &'static str {
+    protocol::Language::from_name(language).map_or("", protocol::Language::name)
+}
+
 #[cfg(feature = "hydrate")]
 mod codemirror {
     use super::LoadState;
@@ -159,7 +166,11 @@ mod codemirror {
         let file = store.file.get_untracked();
         let options = Object::new();
         Reflect::set(&options, &"doc".into(), &file.content.into())?;
-        Reflect::set(&options, &"language".into(), &file.language.into())?;
+        Reflect::set(
+            &options,
+            &"language".into(),
+            &super::editor_language(&file.language).into(),
+        )?;
         Reflect::set(&options, &"label".into(), &EDITOR_LABEL.into())?;
         Reflect::set(&options, &"onChange".into(), on_change.as_ref())?;
         let handle = mount.call2(&JsValue::NULL, &parent, &options)?;
@@ -167,5 +178,27 @@ mod codemirror {
             handle,
             _on_change: on_change,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::editor_language;
+    use protocol::Language;
+
+    #[test]
+    fn the_editor_module_knows_exactly_the_canonical_language_names() {
+        let source = include_str!("../../../frontend/editor/src/axe-editor.js");
+        let mut cases: Vec<&str> = source
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("case \""))
+            .filter_map(|rest| rest.strip_suffix("\":"))
+            .collect();
+        cases.sort_unstable();
+        let mut names: Vec<&str> = Language::ALL.iter().map(|l| l.name()).collect();
+        names.sort_unstable();
+        assert_eq!(cases, names);
+        assert_eq!(editor_language("TSX"), "typescript");
+        assert_eq!(editor_language("cobol"), "");
     }
 }

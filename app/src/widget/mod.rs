@@ -1,5 +1,6 @@
 //! The AXE widget: one store and one connection, shown as a button, a panel or the canvas.
 //!
+//! - `header`: the header the panel and the canvas share.
 //! - `status`: the connection icon, badge, offline warning and take-over notice.
 //! - `chat`: the conversation log and the input.
 //! - `panel`: the minimized button and the 320x480 expanded panel.
@@ -11,6 +12,7 @@ mod canvas;
 mod chat;
 mod diff_view;
 mod editor;
+mod header;
 mod panel;
 mod status;
 

@@ -25,6 +25,17 @@ pub enum IdError {
     BadCharacter,
 }
 
+/// Refuses an empty id and one of more than `max` characters.
+fn check_length(raw: &str, max: usize) -> Result<(), IdError> {
+    if raw.is_empty() {
+        Err(IdError::Empty)
+    } else if raw.chars().count() > max {
+        Err(IdError::TooLong { max })
+    } else {
+        Ok(())
+    }
+}
+
 /// A session id: 1–64 characters of `[A-Za-z0-9_-]`, as it appears in `/api/axe/ws/{session_id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -33,14 +44,7 @@ pub struct SessionId(String);
 impl SessionId {
     /// Checks `raw` and wraps it; the restricted alphabet keeps ids safe in URLs, logs and keys.
     pub fn parse(raw: &str) -> Result<Self, IdError> {
-        if raw.is_empty() {
-            return Err(IdError::Empty);
-        }
-        if raw.chars().count() > MAX_SESSION_ID_LEN {
-            return Err(IdError::TooLong {
-                max: MAX_SESSION_ID_LEN,
-            });
-        }
+        check_length(raw, MAX_SESSION_ID_LEN)?;
         if !raw
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -79,14 +83,7 @@ pub struct MessageId(String);
 impl MessageId {
     /// Checks the length of `raw` and wraps it.
     pub fn parse(raw: &str) -> Result<Self, IdError> {
-        if raw.is_empty() {
-            return Err(IdError::Empty);
-        }
-        if raw.chars().count() > MAX_MESSAGE_ID_LEN {
-            return Err(IdError::TooLong {
-                max: MAX_MESSAGE_ID_LEN,
-            });
-        }
+        check_length(raw, MAX_MESSAGE_ID_LEN)?;
         Ok(Self(raw.to_owned()))
     }
 

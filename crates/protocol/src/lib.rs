@@ -7,6 +7,8 @@
 //! - [`diff`]: the unified-diff shape of a proposed change ([`Hunk`], [`DiffLine`]).
 //! - [`codes`]: the stable error codes carried by `error` messages.
 //! - [`frame`]: turning a text frame into a message and back, with errors as values.
+//! - [`language`]: the one normalisation of language names both sides use.
+//! - [`fence`]: Markdown code fences by CommonMark's rule, so both sides agree where code ends.
 //!
 //! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`. Client messages
 //! that change state carry a top-level `"id"` the server acknowledges; server messages that
@@ -15,8 +17,10 @@
 pub mod client;
 pub mod codes;
 pub mod diff;
+pub mod fence;
 pub mod frame;
 pub mod ids;
+pub mod language;
 pub mod server;
 
 pub use client::{ActiveFile, ChatContext, ClientMessage};
@@ -27,7 +31,10 @@ pub use frame::{
     ClientFrame, DecodeError, ServerFrame,
 };
 pub use ids::{IdError, MessageId, SessionId};
-pub use server::{ChatMetadata, DiffOutcome, DiffProposal, ServerMessage, Usage};
+pub use language::Language;
+pub use server::{
+    ChatMetadata, DiffOutcome, DiffProposal, FinishReason, MessageStatus, ServerMessage, Usage,
+};
 
 /// Close code the server uses when a newer connection takes over the session.
 ///

@@ -146,9 +146,8 @@ pub struct ChatMetadata {
     pub message_id: String,
     /// The name of what answered: a model name, or `offline-demo` for the built-in responder.
     pub model: String,
-    /// Why the reply ended: `stop` (complete), `length` (token limit), `stopped` (the person
-    /// pressed Stop; the text is partial) or `error` (the model failed; the text is partial).
-    pub finish_reason: String,
+    /// Why the reply ended.
+    pub finish_reason: FinishReason,
     /// How many diffs follow this reply.
     #[serde(default)]
     pub diff_count: u32,
@@ -193,4 +192,97 @@ pub enum DiffOutcome {
     Applied,
     /// The change was discarded.
     Rejected,
+}
+
+impl DiffOutcome {
+    /// The outcome's name on the wire and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// Why a reply ended, as `chat_response` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model finished its answer: the reply is complete and its code is placed as diffs.
+    Stop,
+    /// The model reached its token limit: the reply is cut short.
+    Length,
+    /// The person pressed Stop: the text is what had arrived.
+    Stopped,
+    /// The model failed (an `error model_error` came first): the text is what had arrived.
+    Error,
+    /// The server stopped or crashed while the reply streamed: the text is what was kept.
+    Interrupted,
+}
+
+impl FinishReason {
+    /// The reason's name on the wire and in storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stop => "stop",
+            Self::Length => "length",
+            Self::Stopped => "stopped",
+            Self::Error => "error",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    /// The reason stored as `name` (`None` for a name this version does not know).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Stop,
+            Self::Length,
+            Self::Stopped,
+            Self::Error,
+            Self::Interrupted,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == name)
+    }
+
+    /// Where a reply that ended this way stands.
+    pub fn status(self) -> MessageStatus {
+        match self {
+            Self::Stop | Self::Length => MessageStatus::Complete,
+            Self::Stopped => MessageStatus::Stopped,
+            Self::Error | Self::Interrupted => MessageStatus::Failed,
+        }
+    }
+
+    /// Whether the reply is whole, so its code may be placed as diffs. A reply cut by the token
+    /// limit, by Stop or by a failure may end in the middle of a code block.
+    pub fn is_complete(self) -> bool {
+        self == Self::Stop
+    }
+}
+
+/// Where a stored chat message stands: a reply streams, then completes, is stopped or fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// The reply is still being generated.
+    Streaming,
+    /// The message is whole (every message the person sent is).
+    Complete,
+    /// The person stopped the reply; the text is partial.
+    Stopped,
+    /// The model failed or the server stopped; the text is partial.
+    Failed,
+}
+
+impl MessageStatus {
+    /// The status's name in storage and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Streaming => "streaming",
+            Self::Complete => "complete",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
 }

@@ -11,19 +11,18 @@ import { python } from "@codemirror/lang-python";
 // Marks changes that came from the server, so they are not echoed back as edits.
 const fromServer = Annotation.define();
 
+// The widget hands over the canonical name of the file's language (protocol::Language::name,
+// "" when AXE does not know it), so this switch lists exactly those names; a Rust test in
+// app/src/widget/editor.rs keeps the two lists equal.
 function languageSupport(language) {
   switch (language) {
     case "rust":
-    case "rs":
       return rust();
     case "typescript":
-    case "ts":
       return javascript({ typescript: true });
     case "javascript":
-    case "js":
       return javascript();
     case "python":
-    case "py":
       return python();
     default:
       return [];

@@ -1,21 +1,22 @@
-//! Language models: the provider interface and its two implementations (an OpenAI-compatible
-//! streaming client and the built-in offline responder), the prompt, and the per-session
-//! registry of replies being generated.
+//! Language models, and nothing else: the provider interface and its two implementations (an
+//! OpenAI-compatible streaming client and the built-in offline responder), the SSE parser the
+//! client reads its stream with, and the prompt.
+//!
+//! The vocabulary here is the Chat Completions API's ([`ChatRole`], [`ChatMessage`]); the
+//! session's own conversation types live with the session, which turns them into these.
 
-pub mod generation;
 pub mod offline;
 pub mod openai;
 pub mod prompt;
 pub mod sse;
 
-use crate::session::FileState;
 use futures_util::Stream;
-use protocol::Usage;
+use protocol::{FinishReason, Usage};
 use std::pin::Pin;
 
-/// Who said a turn of the conversation.
+/// Who says a message to the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum ChatRole {
     /// Instructions to the model.
     System,
     /// The person.
@@ -24,23 +25,34 @@ pub enum Role {
     Assistant,
 }
 
-impl Role {
+impl ChatRole {
     /// The role's name in the Chat Completions API.
     pub fn as_str(self) -> &'static str {
         match self {
-            Role::System => "system",
-            Role::User => "user",
-            Role::Assistant => "assistant",
+            ChatRole::System => "system",
+            ChatRole::User => "user",
+            ChatRole::Assistant => "assistant",
         }
     }
 }
 
-/// One turn of the conversation.
+/// One message of a request to the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Turn {
-    /// Who said it.
-    pub role: Role,
-    /// What was said.
+pub struct ChatMessage {
+    /// Who says it.
+    pub role: ChatRole,
+    /// What is said.
+    pub content: String,
+}
+
+/// The file open in the editor, as a provider sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFile {
+    /// Display name, e.g. `main.rs`.
+    pub name: String,
+    /// Language, e.g. `rust`.
+    pub language: String,
+    /// Whole content.
     pub content: String,
 }
 
@@ -48,9 +60,9 @@ pub struct Turn {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LlmRequest {
     /// The system prompt, then the recent conversation, ending with the person's message.
-    pub messages: Vec<Turn>,
+    pub messages: Vec<ChatMessage>,
     /// The open file, for providers that work on it directly (the offline responder).
-    pub file: Option<FileState>,
+    pub file: Option<OpenFile>,
 }
 
 /// One event of a streamed reply.
@@ -60,8 +72,8 @@ pub enum LlmEvent {
     Delta(String),
     /// The reply is complete.
     Finished {
-        /// The model's reason, e.g. `stop` or `length`.
-        finish_reason: String,
+        /// Why: `stop` (complete) or `length` (the token limit).
+        finish_reason: FinishReason,
         /// Token counts, if reported.
         usage: Option<Usage>,
     },

@@ -6,9 +6,9 @@
 //! request is answered with the whole new file in a fenced block named after the file: the same
 //! form the prompt asks real models for, so the same parser turns it into a diff.
 
-use super::{EventStream, LlmEvent, LlmRequest, Provider, Role};
-use crate::session::FileState;
+use super::{ChatRole, EventStream, LlmEvent, LlmRequest, OpenFile, Provider};
 use futures_util::StreamExt;
+use protocol::{fence::fence_for, FinishReason, Language};
 use std::time::Duration;
 
 /// The model name the offline responder reports in `chat_response` metadata.
@@ -31,10 +31,10 @@ impl Provider for OfflineProvider {
             .messages
             .iter()
             .rev()
-            .find(|turn| turn.role == Role::User)
+            .find(|turn| turn.role == ChatRole::User)
             .map(|turn| turn.content.clone())
             .unwrap_or_default();
-        let reply = respond(&message, request.file.as_ref()).text;
+        let reply = respond(&message, request.file.as_ref());
         let delay = self.piece_delay;
         let pieces: Vec<String> = pieces(&reply);
         futures_util::stream::iter(pieces)
@@ -46,7 +46,7 @@ impl Provider for OfflineProvider {
             })
             .chain(futures_util::stream::once(async {
                 Ok(LlmEvent::Finished {
-                    finish_reason: "stop".into(),
+                    finish_reason: FinishReason::Stop,
                     usage: None,
                 })
             }))
@@ -72,21 +72,12 @@ fn pieces(text: &str) -> Vec<String> {
     out
 }
 
-/// A reply: its Markdown text and, when it proposes code, the active file's new content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The reply as Markdown.
-    pub text: String,
-    /// The whole new content of the active file, when the reply changes it.
-    pub new_content: Option<String>,
-}
-
-/// Answers `message` about the open `file`, deterministically.
-pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
+/// Answers `message` about the open `file`, deterministically, as Markdown. A code request
+/// gets the whole new file in a block named after it, which code placement turns into a diff.
+pub fn respond(message: &str, file: Option<&OpenFile>) -> String {
     let quoted = quote(message);
     if !asks_for_code(message) {
-        return Reply {
-            text: format!(
+        return format!(
                 "You wrote:\n\n{quoted}\n\nI am AXE's **offline demo** responder: no language model \
                  is connected, so I cannot really converse. Ask me to *write* or *add* code (for \
                  example \"write a fibonacci function\") while a file is open in the canvas, and I \
@@ -95,25 +86,22 @@ pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
                  API (OpenAI, Ollama, llama.cpp's `llama-server`, vLLM, LM Studio), for example \
                  `AXE_LLM_BASE_URL=http://127.0.0.1:8089/v1`, plus `AXE_LLM_MODEL` and, if needed, \
                  `AXE_LLM_API_KEY`."
-            ),
-            new_content: None,
-        };
+        );
     }
     let Some(file) = file else {
-        return Reply {
-            text: format!(
-                "You wrote:\n\n{quoted}\n\nOpen a file in the canvas first: I (the **offline demo** \
-                 responder) propose code as a diff against the file you are working on."
-            ),
-            new_content: None,
-        };
+        return format!(
+            "You wrote:\n\n{quoted}\n\nOpen a file in the canvas first: I (the **offline demo** \
+             responder) propose code as a diff against the file you are working on."
+        );
     };
-    let snippet = snippet_for(message, &file.language);
+    // Unknown languages get Rust, as the highlighter does.
+    let language = Language::from_name(&file.language).unwrap_or(Language::Rust);
+    let snippet = snippet_for(message, language);
     // A note at the top as well as code at the end: two separate hunks in any file longer than
     // a few lines, so per-hunk review can be tried offline too.
     let note = format!(
         "{} Changes suggested by AXE's offline demo.\n",
-        comment_prefix(&file.language)
+        language.line_comment()
     );
     let mut new_content = if file.content.starts_with(&note) {
         file.content.clone()
@@ -127,16 +115,15 @@ pub fn respond(message: &str, file: Option<&FileState>) -> Reply {
         new_content.push('\n');
     }
     new_content.push_str(&snippet);
-    let fence = fence_language(&file.language);
-    Reply {
-        text: format!(
-            "You wrote:\n\n{quoted}\n\nHere is `{name}` with the change (from the **offline demo** \
-             responder; connect a model for real answers):\n\n```{fence} {name}\n{new_content}```\n\n\
-             Review the diff, then Apply or Reject it.",
-            name = file.name,
-        ),
-        new_content: Some(new_content),
-    }
+    // A fence the file cannot close, so a file holding a line of backticks is placed whole.
+    let fence = fence_for(&new_content);
+    format!(
+        "You wrote:\n\n{quoted}\n\nHere is `{name}` with the change (from the **offline demo** \
+         responder; connect a model for real answers):\n\n{fence}{tag} {name}\n{new_content}{fence}\n\n\
+         Review the diff, then Apply or Reject it.",
+        name = file.name,
+        tag = language.name(),
+    )
 }
 
 /// Quotes the person's message as a Markdown block quote, line by line.
@@ -166,35 +153,19 @@ fn asks_for_code(message: &str) -> bool {
     VERBS.iter().any(|verb| lower.contains(verb))
 }
 
-/// How a line comment starts in a language.
-fn comment_prefix(language: &str) -> &'static str {
-    match fence_language(language) {
-        "python" => "#",
-        _ => "//",
-    }
-}
-
-/// The fence info string for a language.
-pub fn fence_language(language: &str) -> &str {
-    match language {
-        "typescript" | "ts" => "ts",
-        "javascript" | "js" => "js",
-        "python" | "py" => "python",
-        _ => "rust",
-    }
-}
-
 /// A small, correct function in the file's language, chosen by what the message mentions.
-fn snippet_for(message: &str, language: &str) -> String {
+fn snippet_for(message: &str, language: Language) -> String {
     let lower = message.to_lowercase();
     let fibonacci = lower.contains("fib");
-    match (fence_language(language), fibonacci) {
-        ("python", true) => "def fibonacci(n: int) -> int:\n    \"\"\"Returns the n-th Fibonacci number.\"\"\"\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n".into(),
-        ("python", false) => "def add(a: int, b: int) -> int:\n    \"\"\"Returns the sum of a and b.\"\"\"\n    return a + b\n".into(),
-        ("ts" | "js", true) => "/** Returns the n-th Fibonacci number. */\nexport function fibonacci(n: number): number {\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) [a, b] = [b, a + b];\n  return a;\n}\n".into(),
-        ("ts" | "js", false) => "/** Returns the sum of a and b. */\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n".into(),
-        (_, true) => "/// Returns the n-th Fibonacci number.\npub fn fibonacci(n: u32) -> u64 {\n    let (mut a, mut b) = (0u64, 1u64);\n    for _ in 0..n {\n        (a, b) = (b, a + b);\n    }\n    a\n}\n".into(),
-        (_, false) => "/// Returns the sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n".into(),
+    match (language, fibonacci) {
+        (Language::Python, true) => "def fibonacci(n: int) -> int:\n    \"\"\"Returns the n-th Fibonacci number.\"\"\"\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n".into(),
+        (Language::Python, false) => "def add(a: int, b: int) -> int:\n    \"\"\"Returns the sum of a and b.\"\"\"\n    return a + b\n".into(),
+        (Language::TypeScript, true) => "/** Returns the n-th Fibonacci number. */\nexport function fibonacci(n: number): number {\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) [a, b] = [b, a + b];\n  return a;\n}\n".into(),
+        (Language::TypeScript, false) => "/** Returns the sum of a and b. */\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n".into(),
+        (Language::JavaScript, true) => "/** Returns the n-th Fibonacci number. */\nexport function fibonacci(n) {\n  let [a, b] = [0, 1];\n  for (let i = 0; i < n; i++) [a, b] = [b, a + b];\n  return a;\n}\n".into(),
+        (Language::JavaScript, false) => "/** Returns the sum of a and b. */\nexport function add(a, b) {\n  return a + b;\n}\n".into(),
+        (Language::Rust, true) => "/// Returns the n-th Fibonacci number.\npub fn fibonacci(n: u32) -> u64 {\n    let (mut a, mut b) = (0u64, 1u64);\n    for _ in 0..n {\n        (a, b) = (b, a + b);\n    }\n    a\n}\n".into(),
+        (Language::Rust, false) => "/// Returns the sum of `a` and `b`.\npub fn add(a: i64, b: i64) -> i64 {\n    a + b\n}\n".into(),
     }
 }
 
@@ -202,39 +173,76 @@ fn snippet_for(message: &str, language: &str) -> String {
 mod tests {
     use super::*;
 
-    fn file(content: &str) -> FileState {
-        FileState::new("main.rs", "rust", content)
+    fn file(name: &str, language: &str, content: &str) -> OpenFile {
+        OpenFile {
+            name: name.into(),
+            language: language.into(),
+            content: content.into(),
+        }
+    }
+
+    fn rust(content: &str) -> OpenFile {
+        file("main.rs", "rust", content)
+    }
+
+    /// The closed code blocks of a reply: (info string, body).
+    fn code(reply: &str) -> Vec<(String, String)> {
+        protocol::fence::blocks(reply)
+            .into_iter()
+            .filter(|b| b.closed)
+            .map(|b| (b.opening.info().to_owned(), b.body))
+            .collect()
     }
 
     #[test]
     fn small_talk_gets_an_explanation_and_no_change() {
-        let reply = respond("hello there", Some(&file("fn main() {}\n")));
-        assert!(reply.new_content.is_none());
-        assert!(reply.text.contains("offline demo"));
-        assert!(reply.text.contains("> hello there"));
+        let reply = respond("hello there", Some(&rust("fn main() {}\n")));
+        assert!(code(&reply).is_empty());
+        assert!(reply.contains("offline demo"));
+        assert!(reply.contains("> hello there"));
         assert!(
-            reply.text.contains("AXE_LLM_BASE_URL"),
+            reply.contains("AXE_LLM_BASE_URL"),
             "it says how to connect a model"
         );
     }
 
     #[test]
     fn a_code_request_appends_a_function_to_the_file() {
-        let reply = respond("Write a fibonacci function", Some(&file("fn main() {}")));
-        let content = reply.new_content.unwrap();
-        assert!(content.starts_with(
+        let reply = respond("Write a fibonacci function", Some(&rust("fn main() {}")));
+        let blocks = code(&reply);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks[0].0, "rust main.rs");
+        assert!(blocks[0].1.starts_with(
             "// Changes suggested by AXE's offline demo.\nfn main() {}\n\n/// Returns the n-th Fibonacci"
         ));
-        assert!(reply
-            .text
-            .contains(&format!("```rust main.rs\n{content}```")));
+    }
+
+    #[test]
+    fn the_language_decides_comment_and_code_whatever_its_spelling() {
+        let python = respond("add a function", Some(&file("a.py", "PY", "x = 1\n")));
+        let blocks = code(&python);
+        assert_eq!(blocks[0].0, "python a.py");
+        assert!(blocks[0].1.starts_with("# Changes suggested"));
+        assert!(blocks[0].1.contains("def add("));
+        let js = respond("write fib", Some(&file("a.js", "jsx", "")));
+        assert!(code(&js)[0].1.contains("export function fibonacci(n) {"));
+    }
+
+    #[test]
+    fn a_file_holding_a_fence_line_comes_back_whole() {
+        let content = "/// ```\n/// example\n/// ```\nfn main() {}\n```\n";
+        let reply = respond("add a function", Some(&rust(content)));
+        let blocks = code(&reply);
+        assert_eq!(blocks.len(), 1, "{reply}");
+        assert!(blocks[0].1.contains("fn main() {}\n```\n"));
+        assert!(blocks[0].1.contains("pub fn add"));
     }
 
     #[test]
     fn a_code_request_without_a_file_says_to_open_one() {
         let reply = respond("write code", None);
-        assert!(reply.new_content.is_none());
-        assert!(reply.text.contains("Open a file"));
+        assert!(code(&reply).is_empty());
+        assert!(reply.contains("Open a file"));
     }
 
     #[test]
@@ -251,8 +259,8 @@ mod tests {
             piece_delay: Duration::ZERO,
         };
         let request = LlmRequest {
-            messages: vec![super::super::Turn {
-                role: Role::User,
+            messages: vec![super::super::ChatMessage {
+                role: ChatRole::User,
                 content: "hello".into(),
             }],
             file: None,
@@ -265,13 +273,13 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(text, respond("hello", None).text);
+        assert_eq!(text, respond("hello", None));
         assert!(matches!(events.last(), Some(Ok(LlmEvent::Finished { .. }))));
     }
 
     #[test]
     fn answers_are_deterministic() {
-        let f = file("x\n");
+        let f = rust("x\n");
         assert_eq!(respond("add code", Some(&f)), respond("add code", Some(&f)));
     }
 }

@@ -8,7 +8,7 @@
 
 use super::{sse::SseParser, EventStream, LlmError, LlmEvent, LlmRequest, Provider};
 use futures_util::{stream, StreamExt};
-use protocol::Usage;
+use protocol::{FinishReason, Usage};
 use serde::Deserialize;
 use serde_json::json;
 use std::{collections::VecDeque, time::Duration};
@@ -159,7 +159,7 @@ struct Delta {
 #[derive(Debug, Default)]
 pub struct ChunkDecoder {
     parser: SseParser,
-    finish_reason: Option<String>,
+    finish_reason: Option<FinishReason>,
     usage: Option<Usage>,
     done: bool,
 }
@@ -209,7 +209,7 @@ impl ChunkDecoder {
         }
         if data.trim() == "[DONE]" {
             events.push(LlmEvent::Finished {
-                finish_reason: self.finish_reason.take().unwrap_or_else(|| "stop".into()),
+                finish_reason: self.finish_reason.take().unwrap_or(FinishReason::Stop),
                 usage: self.usage.take(),
             });
             self.done = true;
@@ -228,10 +228,21 @@ impl ChunkDecoder {
                 events.push(LlmEvent::Delta(text));
             }
             if let Some(reason) = choice.finish_reason {
-                self.finish_reason = Some(reason);
+                self.finish_reason = Some(model_finish_reason(&reason));
             }
         }
         Ok(())
+    }
+}
+
+/// What a model's `finish_reason` means for the reply: `length` is a reply cut by the token
+/// limit; every other reason (`stop`, `eos`, `content_filter`, `tool_calls`…) ends a reply
+/// the model considers finished.
+fn model_finish_reason(reason: &str) -> FinishReason {
+    if reason == "length" {
+        FinishReason::Length
+    } else {
+        FinishReason::Stop
     }
 }
 
@@ -313,7 +324,7 @@ mod tests {
                 LlmEvent::Delta("Hel".into()),
                 LlmEvent::Delta("lo".into()),
                 LlmEvent::Finished {
-                    finish_reason: "stop".into(),
+                    finish_reason: FinishReason::Stop,
                     usage: Some(Usage {
                         prompt_tokens: 5,
                         completion_tokens: 2

@@ -1,8 +1,8 @@
 //! The prompt: instructions that ask for changes in a form the server can place, the open file
 //! (cut to a budget), and the recent conversation.
 
-use super::{LlmRequest, Role, Turn};
-use crate::session::FileState;
+use super::{ChatMessage, ChatRole, LlmRequest, OpenFile};
+use protocol::fence::fence_for;
 
 /// How much of the file and the conversation goes into the prompt.
 #[derive(Debug, Clone, Copy)]
@@ -28,66 +28,72 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// Builds the request for the model: system prompt (with the file), history, new message.
+/// Builds the request for the model: system prompt (with the file), the last turns of
+/// `history` (oldest first), the new message.
 pub fn build(
-    history: &[Turn],
+    history: Vec<ChatMessage>,
     message: &str,
-    file: Option<&FileState>,
+    file: Option<OpenFile>,
     budget: PromptBudget,
 ) -> LlmRequest {
     let mut system = INSTRUCTIONS.to_owned();
-    if let Some(file) = file {
+    if let Some(file) = &file {
+        let content = cut(&file.content, budget.file_chars);
+        // A fence the file cannot close, so a line of backticks in it does not end the block.
+        let fence = fence_for(&content);
         system.push_str(&format!(
-            "\n\nThe open file is `{}` ({}):\n\n```{} {}\n{}\n```",
-            file.name,
-            file.language,
-            file.language,
-            file.name,
-            cut(&file.content, budget.file_chars)
+            "\n\nThe open file is `{name}` ({language}):\n\n{fence}{language} {name}\n{content}\n{fence}",
+            name = file.name,
+            language = file.language,
         ));
     }
-    let mut messages = vec![Turn {
-        role: Role::System,
+    let mut messages = vec![ChatMessage {
+        role: ChatRole::System,
         content: system,
     }];
     let skip = history.len().saturating_sub(budget.history_turns);
-    messages.extend(history.iter().skip(skip).cloned());
-    messages.push(Turn {
-        role: Role::User,
+    messages.extend(history.into_iter().skip(skip));
+    messages.push(ChatMessage {
+        role: ChatRole::User,
         content: message.to_owned(),
     });
-    LlmRequest {
-        messages,
-        file: file.cloned(),
-    }
+    LlmRequest { messages, file }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn turn(role: Role, content: &str) -> Turn {
-        Turn {
+    fn turn(role: ChatRole, content: &str) -> ChatMessage {
+        ChatMessage {
             role,
+            content: content.into(),
+        }
+    }
+
+    fn file(content: &str) -> OpenFile {
+        OpenFile {
+            name: "lib.rs".into(),
+            language: "rust".into(),
             content: content.into(),
         }
     }
 
     #[test]
     fn the_prompt_carries_the_file_cut_to_budget_and_recent_turns() {
-        let file = FileState::new("lib.rs", "rust", "é".repeat(50));
+        let file = file(&"é".repeat(50));
         let history = vec![
-            turn(Role::User, "one"),
-            turn(Role::Assistant, "two"),
-            turn(Role::User, "three"),
+            turn(ChatRole::User, "one"),
+            turn(ChatRole::Assistant, "two"),
+            turn(ChatRole::User, "three"),
         ];
         let budget = PromptBudget {
             file_chars: 10,
             history_turns: 2,
         };
-        let request = build(&history, "four", Some(&file), budget);
+        let request = build(history, "four", Some(file.clone()), budget);
         let system = &request.messages[0];
-        assert_eq!(system.role, Role::System);
+        assert_eq!(system.role, ChatRole::System);
         assert!(system.content.contains("`lib.rs` (rust)"));
         assert!(system
             .content
@@ -99,5 +105,23 @@ mod tests {
             .collect();
         assert_eq!(rest, ["two", "three", "four"]);
         assert_eq!(request.file.as_ref(), Some(&file));
+    }
+
+    #[test]
+    fn a_file_holding_a_fence_line_is_put_in_a_longer_fence() {
+        let content = "Example:\n```\nx\n```\nmore\n";
+        let budget = PromptBudget {
+            file_chars: 1000,
+            history_turns: 0,
+        };
+        let request = build(Vec::new(), "hi", Some(file(content)), budget);
+        let system = &request.messages[0].content;
+        let blocks = protocol::fence::blocks(system);
+        let placed = blocks
+            .iter()
+            .find(|b| b.opening.file_name() == Some("lib.rs") && b.body.contains("more"))
+            .expect("the file's block");
+        assert_eq!(placed.body, format!("{content}\n"));
+        assert!(placed.closed);
     }
 }

@@ -1,11 +1,8 @@
-//! Reading: a session's state for the cache, the history a client missed, and an export of
-//! everything stored about a session.
+//! Reading: the rows a session's state is built from, the history a client missed, and an
+//! export of everything stored about a session. Rows out, nothing more: the session layer
+//! decides what they mean.
 
 use super::{Storage, StorageError};
-use crate::{
-    llm::{Role, Turn},
-    session::{FileState, SessionState, MAX_HISTORY_TURNS},
-};
 use protocol::{DiffProposal, SessionId};
 use serde::Serialize;
 
@@ -66,11 +63,56 @@ pub struct StoredDiff {
     pub status: String,
 }
 
+/// What is stored about one session, for building its state.
+#[derive(Debug, Clone, Default)]
+pub struct SessionRows {
+    /// The `seq` of the newest history event.
+    pub last_seq: u64,
+    /// The session's reply id counter.
+    pub next_message: u64,
+    /// The session's diff id counter.
+    pub next_diff: u64,
+    /// Each file's current content.
+    pub files: Vec<FileRow>,
+    /// The diffs still waiting for a decision, oldest first.
+    pub pending_diffs: Vec<DiffProposal>,
+    /// The newest chat messages, oldest first.
+    pub recent_messages: Vec<MessageRow>,
+}
+
+/// One file's current row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    /// The client-chosen id.
+    pub file_id: String,
+    /// Display name.
+    pub name: String,
+    /// Language.
+    pub language: String,
+    /// Whole content.
+    pub content: String,
+    /// Its version number.
+    pub version: i64,
+}
+
+/// One chat message, either side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRow {
+    /// `true` for the person's messages, `false` for replies.
+    pub from_user: bool,
+    /// The text.
+    pub content: String,
+}
+
 impl Storage {
-    /// The stored state of `session` (empty if it is new).
-    pub async fn load_session(&self, session: &SessionId) -> Result<SessionState, StorageError> {
+    /// The stored rows of `session` (all empty if it is new), with at most `message_limit` of
+    /// its newest chat messages.
+    pub async fn load_session(
+        &self,
+        session: &SessionId,
+        message_limit: usize,
+    ) -> Result<SessionRows, StorageError> {
         let id = session.as_str();
-        let mut state = SessionState::default();
         let counters: Option<(i64, i64, i64)> = sqlx::query_as(
             "SELECT last_seq, next_message, next_diff FROM axe_sessions WHERE session_id = $1",
         )
@@ -78,11 +120,8 @@ impl Storage {
         .fetch_optional(self.pool())
         .await?;
         let Some((last_seq, next_message, next_diff)) = counters else {
-            return Ok(state);
+            return Ok(SessionRows::default());
         };
-        state.last_seq = small(last_seq);
-        state.next_message = small(next_message);
-        state.next_diff = small(next_diff);
 
         let files: Vec<(String, String, String, String, i64)> = sqlx::query_as(
             "SELECT file_id, name, language, content, version FROM axe_files WHERE session_id = $1",
@@ -90,17 +129,6 @@ impl Storage {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        for (file_id, name, language, content, version) in files {
-            state.files.insert(
-                file_id,
-                FileState {
-                    name,
-                    language,
-                    content,
-                    version,
-                },
-            );
-        }
 
         let diffs: Vec<(String,)> = sqlx::query_as(
             "SELECT proposal FROM axe_diffs WHERE session_id = $1 AND status = 'pending' \
@@ -109,31 +137,47 @@ impl Storage {
         .bind(id)
         .fetch_all(self.pool())
         .await?;
-        for (json,) in diffs {
-            let proposal: DiffProposal =
-                serde_json::from_str(&json).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-            state.remember_diff(proposal);
-        }
+        let pending_diffs = diffs
+            .into_iter()
+            .map(|(json,)| {
+                serde_json::from_str(&json).map_err(|e| StorageError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
 
-        // The newest turns only, oldest first: that is all a prompt uses. A message and its
-        // reply share a position, and 'user' sorts after 'assistant'.
-        let turns: Vec<(String, String)> = sqlx::query_as(
+        // The newest messages only, oldest first. A message and its reply share a position,
+        // and 'user' sorts after 'assistant'.
+        let messages: Vec<(String, String)> = sqlx::query_as(
             "SELECT role, content FROM axe_messages WHERE session_id = $1 \
              ORDER BY position DESC, role ASC LIMIT $2",
         )
         .bind(id)
-        .bind(i64::try_from(MAX_HISTORY_TURNS).unwrap_or(40))
+        .bind(i64::try_from(message_limit).unwrap_or(i64::MAX))
         .fetch_all(self.pool())
         .await?;
-        for (role, content) in turns.into_iter().rev() {
-            let role = if role == "user" {
-                Role::User
-            } else {
-                Role::Assistant
-            };
-            state.push_turn(Turn { role, content });
-        }
-        Ok(state)
+        Ok(SessionRows {
+            last_seq: small(last_seq),
+            next_message: small(next_message),
+            next_diff: small(next_diff),
+            files: files
+                .into_iter()
+                .map(|(file_id, name, language, content, version)| FileRow {
+                    file_id,
+                    name,
+                    language,
+                    content,
+                    version,
+                })
+                .collect(),
+            pending_diffs,
+            recent_messages: messages
+                .into_iter()
+                .rev()
+                .map(|(role, content)| MessageRow {
+                    from_user: role == "user",
+                    content,
+                })
+                .collect(),
+        })
     }
 
     /// Each file of `session` and its current content.

@@ -1,17 +1,18 @@
 //! Start-up recovery: a reply that was streaming when the process died can never finish, so it
-//! is stored as failed (keeping the text it had) and a `chat_response` saying so joins the
-//! history, which tells every client to stop waiting for it.
+//! is stored as failed (keeping the text it had) and a `chat_response` with finish reason
+//! `interrupted` joins the history, which tells every client to stop waiting for it.
 
 use super::{now_ms, Storage, StorageError};
-use protocol::{encode_server_frame, ChatMetadata, ServerMessage};
+use protocol::{encode_server_frame, ChatMetadata, FinishReason, MessageStatus, ServerMessage};
 
 impl Storage {
     /// Ends every reply left `streaming`; returns how many there were.
     pub async fn recover_interrupted(&self, model: &str) -> Result<usize, StorageError> {
         let interrupted: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT session_id, message_id, content FROM axe_messages \
-             WHERE status = 'streaming' ORDER BY session_id, position",
+             WHERE status = $1 ORDER BY session_id, position",
         )
+        .bind(MessageStatus::Streaming.as_str())
         .fetch_all(self.pool())
         .await?;
         for (session, message_id, content) in &interrupted {
@@ -29,16 +30,18 @@ impl Storage {
                 metadata: ChatMetadata {
                     message_id: message_id.clone(),
                     model: model.to_owned(),
-                    finish_reason: "error".into(),
+                    finish_reason: FinishReason::Interrupted,
                     diff_count: 0,
                     usage: None,
                 },
             };
             let frame = encode_server_frame(Some(u64::try_from(seq).unwrap_or(0)), &event);
             sqlx::query(
-                "UPDATE axe_messages SET status = 'failed', finish_reason = 'interrupted', \
-                 model = $1, updated_at = $2 WHERE session_id = $3 AND message_id = $4",
+                "UPDATE axe_messages SET status = $1, finish_reason = $2, \
+                 model = $3, updated_at = $4 WHERE session_id = $5 AND message_id = $6",
             )
+            .bind(MessageStatus::Failed.as_str())
+            .bind(FinishReason::Interrupted.as_str())
             .bind(model)
             .bind(now)
             .bind(session.as_str())

@@ -2,7 +2,7 @@
 //! leaves either all of it or none of it — and an acknowledged message is always all of it.
 
 use super::{now_ms, Storage, StorageError};
-use protocol::{DiffProposal, SessionId};
+use protocol::{DiffOutcome, DiffProposal, FinishReason, MessageStatus, SessionId};
 use sqlx::{Any, Transaction};
 
 /// One change to a session's stored state.
@@ -45,12 +45,12 @@ pub enum Change {
         message_id: String,
         /// Its whole text.
         content: String,
-        /// `complete`, `stopped` or `failed`.
-        status: &'static str,
+        /// Where it ended.
+        status: MessageStatus,
         /// What answered.
         model: String,
-        /// The model's reason, as in `chat_response`.
-        finish_reason: String,
+        /// Why it ended, as in `chat_response`.
+        finish_reason: FinishReason,
     },
     /// A diff was proposed and awaits a decision.
     ProposeDiff(Box<DiffProposal>),
@@ -58,8 +58,8 @@ pub enum Change {
     ResolveDiff {
         /// The diff.
         diff_id: String,
-        /// `applied` or `rejected`.
-        status: &'static str,
+        /// What became of it.
+        outcome: DiffOutcome,
         /// The hunks taken, when only some were.
         accepted_hunks: Option<Vec<u32>>,
     },
@@ -217,7 +217,7 @@ async fn apply(
                 position: *position,
                 role: "user",
                 content,
-                status: "complete",
+                status: MessageStatus::Complete,
             };
             insert_message(tx, session, row, now).await?;
         }
@@ -230,7 +230,7 @@ async fn apply(
                 position: *position,
                 role: "assistant",
                 content: "",
-                status: "streaming",
+                status: MessageStatus::Streaming,
             };
             insert_message(tx, session, row, now).await?;
         }
@@ -246,7 +246,7 @@ async fn apply(
                  finish_reason = $4, updated_at = $5 WHERE session_id = $6 AND message_id = $7",
             )
             .bind(content.as_str())
-            .bind(*status)
+            .bind(status.as_str())
             .bind(model.as_str())
             .bind(finish_reason.as_str())
             .bind(now)
@@ -273,7 +273,7 @@ async fn apply(
         }
         Change::ResolveDiff {
             diff_id,
-            status,
+            outcome,
             accepted_hunks,
         } => {
             let hunks = accepted_hunks
@@ -283,7 +283,7 @@ async fn apply(
                 "UPDATE axe_diffs SET status = $1, accepted_hunks = $2, resolved_at = $3 \
                  WHERE session_id = $4 AND diff_id = $5",
             )
-            .bind(*status)
+            .bind(outcome.as_str())
             .bind(hunks)
             .bind(now)
             .bind(session)
@@ -301,7 +301,7 @@ struct MessageRow<'a> {
     position: u64,
     role: &'static str,
     content: &'a str,
-    status: &'static str,
+    status: MessageStatus,
 }
 
 async fn insert_message(
@@ -320,7 +320,7 @@ async fn insert_message(
     .bind(big(row.position))
     .bind(row.role)
     .bind(row.content)
-    .bind(row.status)
+    .bind(row.status.as_str())
     .bind(now)
     .bind(now)
     .execute(&mut **tx)

@@ -9,9 +9,10 @@
 //! consumer, shutdown), tells the writer which close frame to send, and unregisters.
 
 use crate::{
-    handler::{self, Limits},
+    commands::{self, Context, Limits},
+    registry::Kick,
+    session::{ClientStamp, Delivery, ReplayFailure, Transacted},
     state::AppState,
-    ws::registry::{Kick, Registration},
 };
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -23,9 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How long the writer may take to send its close frame before it is abandoned.
 const WRITER_CLOSE_GRACE: Duration = Duration::from_secs(2);
-
-/// How long the replay may wait for room in the queue before the client counts as slow.
-const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
 
 /// Why a connection ended, and so which close frame (if any) it gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +78,13 @@ where
     let (outbound_tx, outbound_rx) = mpsc::channel(state.config.outbound_queue);
     let (close_tx, close_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop(sink, outbound_rx, close_rx));
-    let (registration, caught_up) = join(&state, &session, last_seq, &outbound_tx).await;
+    let replies = state.replies.clone();
+    let (registration, caught_up) = state
+        .sessions
+        .join(&session, last_seq, &outbound_tx, |outbound| {
+            replies.catch_up(&session, outbound)
+        })
+        .await;
     tracing::debug!(connection = registration.connection_id, "connected");
 
     let mut reader = Reader {
@@ -90,13 +94,11 @@ where
     };
     let end = match caught_up {
         Ok(()) => reader.run(stream, registration.kicked).await,
-        Err(end) => end,
+        Err(ReplayFailure::ClientGone) => End::ClientGone,
+        Err(ReplayFailure::TooSlow) => End::SlowConsumer,
     };
 
-    state
-        .registry
-        .unregister(&session, registration.connection_id);
-    state.sessions.release(&session);
+    state.sessions.leave(&session, registration.connection_id);
     let close = end.close_frame();
     match end {
         End::TooLarge | End::SlowConsumer | End::TransportError => {
@@ -117,55 +119,6 @@ where
         // The peer stopped reading and the close frame cannot be written: drop the socket.
         writer.abort();
     }
-}
-
-/// Registers the connection and sends it what it missed, holding the session's lock so that no
-/// history frame can slip between the replay and live traffic: the history after `last_seq`,
-/// the files' current content when the client has nothing (`last_seq` 0), and the reply being
-/// generated so far.
-async fn join(
-    state: &AppState,
-    session: &SessionId,
-    last_seq: u64,
-    outbound: &mpsc::Sender<String>,
-) -> (Registration, Result<(), End>) {
-    let guard = state.sessions.lock(session).await;
-    let registration = state.registry.register(session, outbound.clone());
-    let mut frames = match state
-        .sessions
-        .storage()
-        .events_after(session, last_seq)
-        .await
-    {
-        Ok(frames) => frames,
-        Err(error) => {
-            tracing::error!(%error, "cannot read the history to replay");
-            let message = "the history could not be read; reconnect to try again";
-            vec![ServerMessage::error(ErrorCode::Internal, message).to_json()]
-        }
-    };
-    if last_seq == 0 {
-        // From the database rather than the cache, so an idle connection loads no state.
-        match state.sessions.storage().current_files(session).await {
-            Ok(files) => frames.extend(files.into_iter().map(|(file_id, content)| {
-                ServerMessage::FileUpdate { file_id, content }.to_json()
-            })),
-            Err(error) => tracing::error!(%error, "cannot read the session's files"),
-        }
-    }
-    if !frames.is_empty() {
-        tracing::debug!(count = frames.len(), last_seq, "replaying");
-    }
-    for frame in frames {
-        match tokio::time::timeout(REPLAY_PATIENCE, outbound.send(frame)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return (registration, Err(End::ClientGone)),
-            Err(_) => return (registration, Err(End::SlowConsumer)),
-        }
-    }
-    state.generations.catch_up(session, outbound);
-    drop(guard);
-    (registration, Ok(()))
 }
 
 /// The reading half's context.
@@ -243,11 +196,7 @@ impl Reader<'_> {
             // Pings are the only traffic of idle sessions; they need no session state.
             ClientMessage::Ping { ts } => vec![ServerMessage::Pong { ts: ts.clone() }],
             ClientMessage::Stop { message_id } => {
-                let stopped = self
-                    .state
-                    .generations
-                    .stop(self.session, message_id.as_deref());
-                if stopped {
+                if self.state.replies.stop(self.session, message_id.as_deref()) {
                     Vec::new()
                 } else {
                     vec![ServerMessage::error(
@@ -260,75 +209,54 @@ impl Reader<'_> {
         }
     }
 
-    /// Processes a state-changing message: at most once per id, stored before it is
-    /// acknowledged, its history frames queued while the session is still locked.
+    /// Processes a state-changing message in the session's transaction: at most once per id,
+    /// stored before it is acknowledged, its ack and history frames queued in order. What it
+    /// returns (a refusal, or the database's failure) goes to this connection alone.
     async fn change(&mut self, frame: ClientFrame) -> Vec<ServerMessage> {
         let ClientFrame { id, message } = frame;
         // The decoder refuses these messages without an id.
         let Some(id) = id else {
             return Vec::new();
         };
-        let ack = ServerMessage::Ack {
-            id: id.as_str().to_owned(),
-        };
-        let kind = message.type_name();
         let state = self.state;
         let session = self.session;
-        let mut guard = state.sessions.lock(session).await;
-        match state
-            .sessions
-            .storage()
-            .is_processed(session, id.as_str())
-            .await
-        {
-            Ok(true) => return vec![ack],
-            Ok(false) => {}
-            Err(error) => return vec![storage_failed(&error)],
-        }
-        if matches!(message, ClientMessage::Chat { .. }) && state.generations.is_running(session) {
-            return vec![ServerMessage::refusal(
-                ErrorCode::Busy,
-                "a reply is still being generated; stop it or wait for it",
-                Some(id.as_str()),
-            )];
-        }
         let limits = Limits {
             max_text_bytes: state.config.max_file_bytes,
             prompt: state.config.prompt_budget,
         };
-        let handled = match state.sessions.state(&mut guard, session).await {
-            Ok(loaded) => handler::handle(session, loaded, Some(&id), message, limits),
-            Err(error) => return vec![storage_failed(&error)],
+        let stamp = ClientStamp {
+            id: &id,
+            kind: message.type_name(),
         };
-        if !handled.refusals.is_empty() {
-            return handled.refusals;
-        }
-        let frames = match state
+        let outcome = state
             .sessions
-            .commit(
-                &mut guard,
+            .transact(
                 session,
-                Some((&id, kind)),
-                handled.changes,
-                handled.events,
+                Some(stamp),
+                Delivery::Now,
+                |loaded| {
+                    let context = Context {
+                        session,
+                        id: &id,
+                        limits,
+                        // Under the session's lock, so no other chat can start a reply meanwhile.
+                        reply_running: state.replies.is_running(session),
+                    };
+                    commands::execute(loaded, message, context)
+                },
+                |job| {
+                    if let Some(job) = job {
+                        // Cannot fail: the session's lock is held and no reply was running.
+                        state.replies.start(job);
+                    }
+                },
             )
-            .await
-        {
-            Ok(frames) => frames,
-            Err(error) => return vec![storage_failed(&error)],
-        };
-        // Stored either way: if the ack cannot be queued, the resend after the reconnect gets
-        // it then. What the message started must go on regardless.
-        let _ = self.outbound.try_send(ack.to_json());
-        for frame in frames {
-            // Not delivered now (slow, or taken over): the client replays it from the history.
-            let _ = state.registry.send_frame(session, frame);
+            .await;
+        match outcome {
+            Ok(Transacted::Committed | Transacted::Duplicate) => Vec::new(),
+            Ok(Transacted::Refused(refusal)) => vec![refusal.to_message(Some(&id))],
+            Err(error) => vec![storage_failed(&error)],
         }
-        if let Some(job) = handled.job {
-            // Cannot fail: the session's lock is held and no reply was running.
-            state.generations.start(state.clone(), job);
-        }
-        Vec::new()
     }
 }
 

@@ -1,5 +1,4 @@
-//! The session WebSocket: the upgrade endpoint, one connection's tasks, and the registry.
+//! The session WebSocket: the upgrade endpoint and one connection's reader and writer.
 
 pub mod connection;
-pub mod registry;
 pub mod upgrade;

@@ -1,11 +1,11 @@
 //! `GET /api/axe/ws/{session_id}?last_seq=N`: checks the session id and the newest history
 //! `seq` the client has (0 or absent: none), sets the socket's limits, upgrades.
 
-use crate::{state::AppState, ws::connection};
+use crate::{http::session_path::SessionPath, state::AppState, ws::connection};
 use axum::{
     extract::{
         ws::{rejection::WebSocketUpgradeRejection, WebSocketUpgrade},
-        Path, Query, State,
+        Query, State,
     },
     http::StatusCode,
     response::{IntoResponse, Response},
@@ -29,15 +29,11 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// Upgrades to the session WebSocket, or refuses with 400 (bad id or `last_seq`) or 503
 /// (shutting down).
 pub async fn handle(
-    Path(raw_session): Path<String>,
+    SessionPath(session): SessionPath,
     Query(query): Query<ConnectQuery>,
     State(state): State<AppState>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    let session = match crate::path::session_id(&raw_session) {
-        Ok(session) => session,
-        Err(refusal) => return refusal.into_response(),
-    };
     let last_seq = match query.last_seq.as_deref().map(str::parse::<u64>) {
         None => 0,
         Some(Ok(seq)) => seq,

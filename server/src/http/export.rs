@@ -3,9 +3,10 @@
 //! client message ids processed. For people taking their session elsewhere, and for tests that
 //! compare what a client saw with what the server kept.
 
+use super::session_path::SessionPath;
 use crate::state::AppState;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     Json,
@@ -13,14 +14,10 @@ use axum::{
 
 /// Answers with the session's export, 400 for a malformed id, 500 if the database failed.
 pub async fn session_export(
-    Path(raw_session): Path<String>,
+    SessionPath(session): SessionPath,
     State(state): State<AppState>,
 ) -> Response {
-    let session = match crate::path::session_id(&raw_session) {
-        Ok(session) => session,
-        Err(refusal) => return refusal.into_response(),
-    };
-    match state.sessions.storage().export(&session).await {
+    match state.sessions.export(&session).await {
         Ok(export) => Json(export).into_response(),
         Err(error) => {
             tracing::error!(%error, "export failed");

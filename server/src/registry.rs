@@ -1,10 +1,11 @@
-//! The connection registry: at most one live connection per session id.
+//! The connection registry: at most one live connection per session id, and the outgoing
+//! queue each one drains — where everything sent to a session goes.
 //!
 //! Policy: a new connection for a session takes it over. The older connection is told to close
 //! with [`protocol::CLOSE_SESSION_TAKEN_OVER`] (4001, reason `session_taken_over`), which its
 //! client shows and does not answer by reconnecting, so two tabs never fight over a session.
 
-use protocol::{ServerMessage, SessionId};
+use protocol::SessionId;
 use std::{
     collections::HashMap,
     sync::{
@@ -113,32 +114,8 @@ impl Registry {
         }
     }
 
-    /// Number of live connections.
-    pub fn len(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// Whether no connection is live.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Whether `session` has a live connection.
-    pub fn is_connected(&self, session: &SessionId) -> bool {
-        self.lock().contains_key(session)
-    }
-
-    /// Queues `message` for `session`'s connection without waiting. A full queue means the client
-    /// is not reading: the connection is kicked rather than the queue allowed to grow.
-    pub fn send_message(
-        &self,
-        session: &SessionId,
-        message: ServerMessage,
-    ) -> Result<(), SendError> {
-        self.send_frame(session, message.to_json())
-    }
-
-    /// Queues an encoded `frame` for the connection of `session`, like [`Self::send_message`].
+    /// Queues an encoded `frame` for `session`'s connection without waiting. A full queue means
+    /// the client is not reading: the connection is kicked rather than the queue allowed to grow.
     pub fn send_frame(&self, session: &SessionId, frame: String) -> Result<(), SendError> {
         let mut connections = self.lock();
         let registered = connections
@@ -154,20 +131,9 @@ impl Registry {
         }
     }
 
-    /// Queues `message` for `session`'s connection, waiting up to `patience` for room: for
-    /// producers that can wait (a streaming reply), so a burst is paced by the client's reading
-    /// instead of counting as slowness. Still full after `patience`: the client is kicked.
-    pub async fn send_message_waiting(
-        &self,
-        session: &SessionId,
-        message: ServerMessage,
-        patience: std::time::Duration,
-    ) -> Result<(), SendError> {
-        self.send_frame_waiting(session, message.to_json(), patience)
-            .await
-    }
-
-    /// Queues an encoded `frame` like [`Self::send_message_waiting`].
+    /// Queues an encoded `frame` for `session`'s connection, waiting up to `patience` for room:
+    /// for producers that can wait (a streaming reply), so a burst is paced by the client's
+    /// reading instead of counting as slowness. Still full after `patience`: the client is kicked.
     pub async fn send_frame_waiting(
         &self,
         session: &SessionId,
@@ -199,9 +165,14 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::ServerMessage;
 
     fn session(id: &str) -> SessionId {
         SessionId::parse(id).unwrap()
+    }
+
+    fn pong() -> String {
+        ServerMessage::Pong { ts: None }.to_json()
     }
 
     #[tokio::test]
@@ -214,16 +185,13 @@ mod tests {
         assert_eq!(first.kicked.await, Ok(Kick::TakenOver));
         // The old connection's late unregister leaves the new one in place.
         registry.unregister(&session("s"), first.connection_id);
-        assert!(registry.is_connected(&session("s")));
-        registry
-            .send_message(&session("s"), ServerMessage::Pong { ts: None })
-            .unwrap();
-        assert_eq!(
-            rx2.recv().await,
-            Some(ServerMessage::Pong { ts: None }.to_json())
-        );
+        registry.send_frame(&session("s"), pong()).unwrap();
+        assert_eq!(rx2.recv().await, Some(pong()));
         registry.unregister(&session("s"), second.connection_id);
-        assert!(registry.is_empty());
+        assert_eq!(
+            registry.send_frame(&session("s"), pong()),
+            Err(SendError::NotConnected)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -231,10 +199,9 @@ mod tests {
         let registry = Registry::default();
         let (tx, mut rx) = mpsc::channel(1);
         let registration = registry.register(&session("paced"), tx);
-        let pong = || ServerMessage::Pong { ts: None };
         let patience = std::time::Duration::from_secs(5);
         registry
-            .send_message_waiting(&session("paced"), pong(), patience)
+            .send_frame_waiting(&session("paced"), pong(), patience)
             .await
             .unwrap();
         // The queue is full; a reader that takes a message makes room for the next one.
@@ -243,7 +210,7 @@ mod tests {
             (first, rx)
         });
         registry
-            .send_message_waiting(&session("paced"), pong(), patience)
+            .send_frame_waiting(&session("paced"), pong(), patience)
             .await
             .unwrap();
         let (first, _rx) = reader.await.unwrap();
@@ -251,7 +218,7 @@ mod tests {
         // Nobody reads any more: after the patience the connection is kicked.
         assert_eq!(
             registry
-                .send_message_waiting(&session("paced"), pong(), patience)
+                .send_frame_waiting(&session("paced"), pong(), patience)
                 .await,
             Err(SendError::SlowConsumer)
         );
@@ -263,15 +230,14 @@ mod tests {
         let registry = Registry::default();
         let (tx, _rx) = mpsc::channel(1);
         let registration = registry.register(&session("slow"), tx);
-        let pong = || ServerMessage::Pong { ts: None };
-        assert_eq!(registry.send_message(&session("slow"), pong()), Ok(()));
+        assert_eq!(registry.send_frame(&session("slow"), pong()), Ok(()));
         assert_eq!(
-            registry.send_message(&session("slow"), pong()),
+            registry.send_frame(&session("slow"), pong()),
             Err(SendError::SlowConsumer)
         );
         assert_eq!(registration.kicked.await, Ok(Kick::SlowConsumer));
         assert_eq!(
-            registry.send_message(&session("other"), pong()),
+            registry.send_frame(&session("other"), pong()),
             Err(SendError::NotConnected)
         );
     }

@@ -1,0 +1,355 @@
+//! What each server frame does to the widget's state: the one place the browser interprets
+//! the protocol. Pure over the store's signals (no socket, no browser API), so it compiles and
+//! is tested natively; the connection module feeds it every text frame it receives.
+
+use crate::store::{Author, AxeStore, EntryStatus};
+use leptos::prelude::*;
+use protocol::{decode_server_frame, ClientMessage, ErrorCode, ServerMessage};
+
+/// What a frame was, for the connection's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A `pong`: the link is alive.
+    Pong,
+    /// A message applied to the store.
+    Applied,
+    /// A history frame at or below the `seq` already applied (a replay overlapping live
+    /// traffic): skipped.
+    Repeated,
+    /// Not a frame of this protocol; the text says why.
+    Unreadable(String),
+}
+
+/// Decodes one text frame and applies it to `store`.
+pub fn receive(store: &AxeStore, text: &str) -> Received {
+    let frame = match decode_server_frame(text) {
+        Ok(frame) => frame,
+        Err(error) => return Received::Unreadable(error.to_string()),
+    };
+    if let Some(seq) = frame.seq {
+        if seq <= store.last_seq.get_value() {
+            return Received::Repeated;
+        }
+        store.last_seq.set_value(seq);
+    }
+    apply(store, frame.message)
+}
+
+/// Applies one server message to `store`.
+pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
+    match message {
+        ServerMessage::Ack { id } => {
+            store.settle(&id);
+        }
+        ServerMessage::UserMessage { id, message } => store.show_user_message(id, message),
+        ServerMessage::ChatDelta {
+            message_id,
+            delta,
+            offset,
+        } => on_delta(store, message_id, delta, offset),
+        ServerMessage::ChatResponse { message, metadata } => {
+            let status = EntryStatus::Ended(metadata.finish_reason);
+            store.model.set(Some(metadata.model));
+            match store.reply_entry(&metadata.message_id) {
+                Some(entry) => {
+                    entry.text.set(message);
+                    entry.status.set(status);
+                }
+                None => {
+                    store.push_reply(
+                        Author::Assistant,
+                        message,
+                        Some(metadata.message_id),
+                        status,
+                    );
+                }
+            }
+            store.awaiting_reply.set(false);
+        }
+        ServerMessage::Diff(proposal) => {
+            // Decided here already (the decision waits in the outbox): not shown again.
+            if !store
+                .outbox
+                .with_untracked(|o| o.has_decision_on(&proposal.diff_id))
+            {
+                store.diffs.update(|diffs| {
+                    if diffs.iter().all(|d| d.diff_id != proposal.diff_id) {
+                        diffs.push(*proposal);
+                    }
+                });
+            }
+        }
+        ServerMessage::FileUpdate { file_id, content } => {
+            // While an edit of this file waits, the editor is newer than the server.
+            if !store.outbox.with_untracked(|o| o.has_edit_of(&file_id)) {
+                store.file.update(|file| {
+                    if file.id == file_id && file.content != content {
+                        file.content = content;
+                    }
+                });
+            }
+        }
+        ServerMessage::DiffResolved { diff_id, .. } => {
+            store
+                .diffs
+                .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
+        }
+        ServerMessage::Pong { .. } => return Received::Pong,
+        ServerMessage::Error { code, message, id } => {
+            // A refused message will be refused again: it leaves the outbox.
+            let refused = id.and_then(|id| store.settle(&id));
+            let refused_chat = refused
+                .and_then(|p| p.message())
+                .is_some_and(|m| matches!(m, ClientMessage::Chat { .. }));
+            // A refused chat gets no reply; a failed model still sends its `chat_response`.
+            if refused_chat || code == ErrorCode::Busy {
+                store.awaiting_reply.set(false);
+            }
+            store.push_entry(Author::Notice, format!("⚠ {code}: {message}"));
+        }
+    }
+    Received::Applied
+}
+
+/// A piece of a streaming reply: cut the reply's text at `offset`, then append `delta`, so a
+/// repeated piece or the catch-up after a reconnect (offset 0, all the text) leaves the same
+/// text. A piece beyond the end (one was lost) waits for the final `chat_response`.
+fn on_delta(store: &AxeStore, message_id: String, delta: String, offset: u64) {
+    store.awaiting_reply.set(true);
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    match store.reply_entry(&message_id) {
+        Some(entry) => entry.text.update(|text| {
+            if offset <= text.len() && text.is_char_boundary(offset) {
+                text.truncate(offset);
+                text.push_str(&delta);
+            }
+        }),
+        None if offset == 0 => {
+            store.push_reply(
+                Author::Assistant,
+                delta,
+                Some(message_id),
+                EntryStatus::Streaming,
+            );
+        }
+        None => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::WidgetView;
+    use protocol::{encode_server_frame, ChatMetadata, DiffOutcome, DiffProposal, FinishReason};
+
+    /// A store inside a reactive owner, as a mounted widget has.
+    fn store() -> (Owner, AxeStore) {
+        let owner = Owner::new();
+        owner.set();
+        (owner, AxeStore::new(WidgetView::Expanded))
+    }
+
+    fn frame(seq: Option<u64>, message: ServerMessage) -> String {
+        encode_server_frame(seq, &message)
+    }
+
+    fn texts(store: &AxeStore) -> Vec<(Author, String)> {
+        store.messages.with_untracked(|m| {
+            m.iter()
+                .map(|e| (e.author, e.text.get_untracked()))
+                .collect()
+        })
+    }
+
+    fn delta(id: &str, text: &str, offset: u64) -> ServerMessage {
+        ServerMessage::ChatDelta {
+            message_id: id.into(),
+            delta: text.into(),
+            offset,
+        }
+    }
+
+    fn response(id: &str, text: &str, finish_reason: FinishReason) -> ServerMessage {
+        ServerMessage::ChatResponse {
+            message: text.into(),
+            metadata: ChatMetadata {
+                message_id: id.into(),
+                model: "offline-demo".into(),
+                finish_reason,
+                diff_count: 0,
+                usage: None,
+            },
+        }
+    }
+
+    fn proposal(id: &str) -> DiffProposal {
+        DiffProposal {
+            diff_id: id.into(),
+            file_id: "main".into(),
+            file_name: "main.rs".into(),
+            language: "rust".into(),
+            original: "a\n".into(),
+            modified: "b\n".into(),
+            hunks: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn history_at_or_below_the_last_seq_is_skipped() {
+        let (_owner, store) = store();
+        let first = frame(
+            Some(1),
+            ServerMessage::UserMessage {
+                id: "c-1".into(),
+                message: "hi".into(),
+            },
+        );
+        assert_eq!(receive(&store, &first), Received::Applied);
+        assert_eq!(receive(&store, &first), Received::Repeated);
+        assert_eq!(store.last_seq.get_value(), 1);
+        assert_eq!(texts(&store), vec![(Author::User, "hi".into())]);
+        assert!(matches!(receive(&store, "{nope"), Received::Unreadable(_)));
+    }
+
+    #[test]
+    fn deltas_build_the_reply_by_offset_and_the_response_replaces_it() {
+        let (_owner, store) = store();
+        // A piece of an unknown reply past its start is not shown (its start was lost).
+        apply(&store, delta("m-1", "lost", 4));
+        assert!(texts(&store).is_empty());
+        apply(&store, delta("m-1", "Hel", 0));
+        apply(&store, delta("m-1", "lo", 3));
+        apply(&store, delta("m-1", "lo", 3)); // repeated piece
+        apply(&store, delta("m-1", "??", 99)); // beyond the end: waits for the response
+        assert_eq!(texts(&store), vec![(Author::Assistant, "Hello".into())]);
+        assert!(store.awaiting_reply.get_untracked());
+        // The catch-up after a reconnect: all the text so far at offset 0.
+        apply(&store, delta("m-1", "Hello, wor", 0));
+        assert_eq!(texts(&store)[0].1, "Hello, wor");
+        apply(&store, response("m-1", "Hello, world", FinishReason::Stop));
+        assert_eq!(
+            texts(&store),
+            vec![(Author::Assistant, "Hello, world".into())]
+        );
+        let entry = store.reply_entry("m-1").unwrap();
+        assert_eq!(
+            entry.status.get_untracked(),
+            EntryStatus::Ended(FinishReason::Stop)
+        );
+        assert!(!store.awaiting_reply.get_untracked());
+        assert_eq!(store.model.get_untracked().as_deref(), Some("offline-demo"));
+    }
+
+    #[test]
+    fn a_response_without_deltas_is_shown_whole_with_its_ending() {
+        let (_owner, store) = store();
+        apply(
+            &store,
+            response("m-2", "partial", FinishReason::Interrupted),
+        );
+        let entry = store.reply_entry("m-2").unwrap();
+        assert_eq!(entry.text.get_untracked(), "partial");
+        assert_eq!(
+            entry.status.get_untracked(),
+            EntryStatus::Ended(FinishReason::Interrupted)
+        );
+    }
+
+    #[test]
+    fn the_own_chat_from_the_history_is_not_shown_twice() {
+        let (_owner, store) = store();
+        store.send_chat("hello".into());
+        let id = store.outbox.with_untracked(|o| o.pending[0].id.clone());
+        apply(
+            &store,
+            ServerMessage::UserMessage {
+                id: id.clone(),
+                message: "hello".into(),
+            },
+        );
+        assert_eq!(texts(&store), vec![(Author::User, "hello".into())]);
+        // Its ack settles it.
+        apply(&store, ServerMessage::Ack { id });
+        assert!(store.outbox.with_untracked(|o| o.pending.is_empty()));
+    }
+
+    #[test]
+    fn diffs_are_shown_once_unless_decided_here_and_close_when_resolved() {
+        let (_owner, store) = store();
+        apply(&store, ServerMessage::Diff(Box::new(proposal("d-1"))));
+        apply(&store, ServerMessage::Diff(Box::new(proposal("d-1"))));
+        assert_eq!(store.diffs.with_untracked(Vec::len), 1);
+        apply(
+            &store,
+            ServerMessage::DiffResolved {
+                diff_id: "d-1".into(),
+                outcome: DiffOutcome::Applied,
+            },
+        );
+        assert!(store.diffs.with_untracked(Vec::is_empty));
+        // A decision waiting in the outbox: the replayed diff stays closed.
+        store.send_diff_rejected("d-2".into());
+        apply(&store, ServerMessage::Diff(Box::new(proposal("d-2"))));
+        assert!(store.diffs.with_untracked(Vec::is_empty));
+    }
+
+    #[test]
+    fn a_file_update_waits_while_an_edit_of_the_file_is_unsaved() {
+        let (_owner, store) = store();
+        apply(
+            &store,
+            ServerMessage::FileUpdate {
+                file_id: "main".into(),
+                content: "server\n".into(),
+            },
+        );
+        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "server\n");
+        apply(
+            &store,
+            ServerMessage::FileUpdate {
+                file_id: "other".into(),
+                content: "x".into(),
+            },
+        );
+        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "server\n");
+        store.file.update(|f| f.content = "mine\n".into());
+        store.send_file_update();
+        apply(
+            &store,
+            ServerMessage::FileUpdate {
+                file_id: "main".into(),
+                content: "older\n".into(),
+            },
+        );
+        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "mine\n");
+    }
+
+    #[test]
+    fn a_refusal_settles_its_message_and_busy_ends_the_wait() {
+        let (_owner, store) = store();
+        store.send_chat("first".into());
+        let id = store.outbox.with_untracked(|o| o.pending[0].id.clone());
+        assert!(store.awaiting_reply.get_untracked());
+        apply(
+            &store,
+            ServerMessage::refusal(ErrorCode::Busy, "wait", Some(&id)),
+        );
+        assert!(store.outbox.with_untracked(|o| o.pending.is_empty()));
+        assert!(!store.awaiting_reply.get_untracked());
+        assert_eq!(texts(&store)[1], (Author::Notice, "⚠ busy: wait".into()));
+        // A model error without an id leaves the outbox alone and waits for the response.
+        store.send_chat("second".into());
+        apply(&store, ServerMessage::error(ErrorCode::ModelError, "down"));
+        assert_eq!(store.outbox.with_untracked(|o| o.pending.len()), 1);
+        assert!(store.awaiting_reply.get_untracked());
+    }
+
+    #[test]
+    fn a_pong_is_reported() {
+        let (_owner, store) = store();
+        assert_eq!(
+            apply(&store, ServerMessage::Pong { ts: None }),
+            Received::Pong
+        );
+    }
+}

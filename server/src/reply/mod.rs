@@ -1,0 +1,271 @@
+//! One model reply, from the chat that asks for it to the history that keeps it: streamed to
+//! whichever connection the session has as `chat_delta` (so a reconnect keeps receiving, after
+//! a catch-up piece with the text so far), ended by the model, by Stop or by shutdown, then
+//! concluded in one session transaction — the reply stored, its code placed as diffs, and
+//! `chat_response` and the diffs sent in `seq` order.
+//!
+//! # Layout
+//! - this file: [`Job`], [`Replies`] (start, stop, catch up, drain) and the reply task.
+//! - [`running`]: the bookkeeping of replies in progress.
+
+pub mod running;
+
+use crate::{
+    llm::{LlmError, LlmEvent, LlmRequest, Provider},
+    session::{Delivery, Effects, SessionState, SessionStore, Turn},
+    shutdown::ShutdownListener,
+    storage::Change,
+};
+use futures_util::StreamExt;
+use protocol::{ChatMetadata, ErrorCode, FinishReason, ServerMessage, SessionId, Usage};
+use running::{Handle, Running};
+use std::{convert::Infallible, sync::Arc, sync::PoisonError, time::Duration};
+use tokio_util::task::TaskTracker;
+
+/// How long a reply waits for room in a connection's queue before the client counts as slow.
+const DELIVERY_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A reply to generate.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The session asking.
+    pub session: SessionId,
+    /// The reply's id, used by its deltas and by `stop`.
+    pub message_id: String,
+    /// What to send the model.
+    pub request: LlmRequest,
+    /// The file open when the person asked, which unnamed code blocks may change.
+    pub active_file: Option<String>,
+}
+
+/// Starts, stops and drains replies. Cheap to clone.
+#[derive(Clone)]
+pub struct Replies {
+    sessions: SessionStore,
+    provider: Arc<dyn Provider>,
+    running: Running,
+    /// Raised at shutdown: every reply ends as `interrupted` and is stored.
+    shutdown: ShutdownListener,
+    /// Every reply task, so shutdown can wait for them before the database closes.
+    tasks: TaskTracker,
+}
+
+impl std::fmt::Debug for Replies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replies")
+            .field("model", &self.provider.model())
+            .field("tasks", &self.tasks.len())
+            .finish()
+    }
+}
+
+impl Replies {
+    /// Replies from `provider`, concluded in `sessions`, ended when `shutdown` is raised.
+    pub fn new(
+        sessions: SessionStore,
+        provider: Arc<dyn Provider>,
+        shutdown: ShutdownListener,
+    ) -> Self {
+        Self {
+            sessions,
+            provider,
+            running: Running::default(),
+            shutdown,
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    /// The model's name, shown to the person.
+    pub fn model(&self) -> &str {
+        self.provider.model()
+    }
+
+    /// Whether `session` has a reply in progress.
+    pub fn is_running(&self, session: &SessionId) -> bool {
+        self.running.is_running(session)
+    }
+
+    /// Starts generating `job` in its own task; `false` if the session already has a reply in
+    /// progress.
+    pub fn start(&self, job: Job) -> bool {
+        let Some(handle) = self.running.begin(&job.session, &job.message_id) else {
+            return false;
+        };
+        self.tasks.spawn(self.clone().run(job, handle));
+        true
+    }
+
+    /// Stops the reply in progress for `session` (only if it is `message_id`, when given);
+    /// `false` if there was none.
+    pub fn stop(&self, session: &SessionId, message_id: Option<&str>) -> bool {
+        self.running.stop(session, message_id)
+    }
+
+    /// Queues for a connection that just joined the reply `session` has in progress, if any:
+    /// see [`Running::catch_up`].
+    pub fn catch_up(&self, session: &SessionId, outbound: &tokio::sync::mpsc::Sender<String>) {
+        self.running.catch_up(session, outbound);
+    }
+
+    /// Waits, at most `grace`, for every reply to end after shutdown was raised; each stores
+    /// itself as `interrupted`. Returns how many were still running when the wait ended.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        self.tasks.close();
+        if tokio::time::timeout(grace, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            return self.tasks.len();
+        }
+        0
+    }
+
+    /// Streams one reply to the session, then concludes it.
+    #[tracing::instrument(name = "reply", skip_all, fields(session = %job.session, message = %job.message_id))]
+    async fn run(self, mut job: Job, handle: Handle) {
+        let Handle { mut stopped, text } = handle;
+        let model = self.provider.model().to_owned();
+        // The prompt goes to the provider; the rest of the job is needed to store the reply.
+        let mut stream = self.provider.stream(std::mem::take(&mut job.request));
+        let mut shutdown = self.shutdown.clone();
+        let ending = loop {
+            tokio::select! {
+                _ = &mut stopped => break Ending::by(FinishReason::Stopped),
+                _ = shutdown.wait() => break Ending::by(FinishReason::Interrupted),
+                event = stream.next() => match event {
+                    Some(Ok(LlmEvent::Delta(delta))) => {
+                        let offset = {
+                            let mut text = text.lock().unwrap_or_else(PoisonError::into_inner);
+                            let offset = text.len() as u64;
+                            text.push_str(&delta);
+                            offset
+                        };
+                        let piece = ServerMessage::ChatDelta {
+                            message_id: job.message_id.clone(),
+                            delta,
+                            offset,
+                        };
+                        // No connection right now (a reconnect under way): the text still
+                        // reaches the history and the final `chat_response`.
+                        let _ = self.sessions.send_live(&job.session, piece, DELIVERY_PATIENCE).await;
+                    }
+                    Some(Ok(LlmEvent::Finished { finish_reason, usage })) => {
+                        break Ending { finish_reason, usage, error: None }
+                    }
+                    Some(Err(error)) => break Ending::failed(error),
+                    None => break Ending::failed(LlmError::BadStream(
+                        "the reply ended without finishing".into(),
+                    )),
+                }
+            }
+        };
+        // Dropping the stream closes the request to the model now, so it stops generating.
+        drop(stream);
+        let text = std::mem::take(&mut *text.lock().unwrap_or_else(PoisonError::into_inner));
+        if let Some(error) = &ending.error {
+            tracing::warn!(%error, "the model failed");
+            let notice = ServerMessage::error(ErrorCode::ModelError, error.to_string());
+            let _ = self
+                .sessions
+                .send_live(&job.session, notice, DELIVERY_PATIENCE)
+                .await;
+        } else {
+            tracing::debug!(
+                reason = ending.finish_reason.as_str(),
+                chars = text.len(),
+                "reply ended"
+            );
+        }
+
+        let running = &self.running;
+        let concluded = self
+            .sessions
+            .transact(
+                &job.session,
+                None,
+                Delivery::Patient(DELIVERY_PATIENCE),
+                |session| Ok::<_, Infallible>(conclude(session, &job, text, model, ending)),
+                // Under the session's lock: a chat right after this reply's end is not busy.
+                |()| running.finish(&job.session, &job.message_id),
+            )
+            .await;
+        if let Err(error) = concluded {
+            running.finish(&job.session, &job.message_id);
+            tracing::error!(%error, "cannot store a reply");
+            let notice = ServerMessage::error(ErrorCode::Internal, "the reply could not be stored");
+            let _ = self
+                .sessions
+                .send_live(&job.session, notice, DELIVERY_PATIENCE)
+                .await;
+        }
+    }
+}
+
+/// How a reply ended.
+#[derive(Debug)]
+struct Ending {
+    finish_reason: FinishReason,
+    usage: Option<Usage>,
+    error: Option<LlmError>,
+}
+
+impl Ending {
+    fn by(finish_reason: FinishReason) -> Self {
+        Self {
+            finish_reason,
+            usage: None,
+            error: None,
+        }
+    }
+
+    fn failed(error: LlmError) -> Self {
+        Self {
+            finish_reason: FinishReason::Error,
+            usage: None,
+            error: Some(error),
+        }
+    }
+}
+
+/// Folds a finished reply into the session: the conversation, its diffs, and what to store.
+fn conclude(
+    session: &mut SessionState,
+    job: &Job,
+    text: String,
+    model: String,
+    ending: Ending,
+) -> Effects<()> {
+    session.push_turn(Turn::assistant(text.clone()));
+    // Only a complete reply's code is placed: a stopped or failed one may be cut mid-block.
+    let proposals = if ending.finish_reason.is_complete() {
+        session.propose_from_reply(&text, job.active_file.as_deref())
+    } else {
+        Vec::new()
+    };
+    let mut changes = vec![Change::FinishReply {
+        message_id: job.message_id.clone(),
+        content: text.clone(),
+        status: ending.finish_reason.status(),
+        model: model.clone(),
+        finish_reason: ending.finish_reason,
+    }];
+    let mut events = vec![ServerMessage::ChatResponse {
+        message: text,
+        metadata: ChatMetadata {
+            message_id: job.message_id.clone(),
+            model,
+            finish_reason: ending.finish_reason,
+            diff_count: u32::try_from(proposals.len()).unwrap_or(u32::MAX),
+            usage: ending.usage,
+        },
+    }];
+    for proposal in proposals {
+        changes.push(Change::ProposeDiff(Box::new(proposal.clone())));
+        events.push(ServerMessage::Diff(Box::new(proposal)));
+    }
+    Effects {
+        changes,
+        events,
+        then: (),
+    }
+}

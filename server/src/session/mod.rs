@@ -1,0 +1,373 @@
+//! Sessions: their state cached in memory over the database, and the one place that changes a
+//! session — the transaction that puts its history in order.
+//!
+//! # Layout
+//! - this file: [`SessionStore`] and its transaction primitive, [`SessionStore::transact`]:
+//!   lock the session → load it → skip a client message seen before → change → commit →
+//!   number the history events → fan the ack and the events out, in `seq` order. Both the
+//!   connection's reader (client messages) and the reply task (a reply ending) go through it.
+//!   Joining a session (replay after `last_seq`) holds the same lock, so no history frame can
+//!   slip between a replay and live traffic.
+//! - [`state`]: [`SessionState`], [`FileState`] and the bounds on them.
+//! - [`conversation`]: [`Role`] and [`Turn`], the conversation the prompt is built from.
+//! - [`proposals`]: a reply's code made into diffs of the session's files.
+
+pub mod conversation;
+pub mod proposals;
+pub mod state;
+
+pub use conversation::{Role, Turn};
+pub use state::{FileState, SessionState, MAX_FILES_PER_SESSION, MAX_HISTORY_TURNS};
+
+use crate::{
+    registry::{Registration, Registry, SendError},
+    storage::{read::Export, Batch, Change, Storage, StorageError},
+};
+use protocol::{encode_server_frame, MessageId, ServerMessage, SessionId};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+use tokio::sync::{mpsc, OwnedMutexGuard};
+
+/// How long a replay may wait for room in the client's queue before the client counts as slow.
+const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
+
+/// One session's place in memory: its state once loaded from the database.
+#[derive(Debug, Default)]
+struct Slot {
+    state: Option<SessionState>,
+}
+
+/// Exclusive access to one session.
+type SessionGuard = OwnedMutexGuard<Slot>;
+
+/// The client message a transaction processes: its frame id and type, recorded so a resend is
+/// acknowledged instead of processed again.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientStamp<'a> {
+    /// The frame id.
+    pub id: &'a MessageId,
+    /// The message's `type`.
+    pub kind: &'static str,
+}
+
+/// How a transaction's frames reach the session's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Queued at once; a full queue marks the client as a slow consumer (the reader's case:
+    /// it must not wait on its own client).
+    Now,
+    /// Waiting up to this long for room in the queue (a reply's end, which can wait).
+    Patient(Duration),
+}
+
+/// What a change to a session did: the rows to store, the history events to number and send,
+/// and a value for the caller once it is committed.
+#[derive(Debug)]
+pub struct Effects<T> {
+    /// What to store.
+    pub changes: Vec<Change>,
+    /// History messages to store, number and send, in order.
+    pub events: Vec<ServerMessage>,
+    /// Handed to the caller's `committed` step.
+    pub then: T,
+}
+
+impl<T> Effects<T> {
+    /// Effects that store and send nothing.
+    pub fn nothing(then: T) -> Self {
+        Self {
+            changes: Vec::new(),
+            events: Vec::new(),
+            then,
+        }
+    }
+}
+
+/// How a transaction ended (when the database did not fail).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Transacted<R> {
+    /// The client message was processed before: its ack was sent again, nothing else.
+    Duplicate,
+    /// The change refused; nothing was stored or sent.
+    Refused(R),
+    /// Stored, numbered and sent.
+    Committed,
+}
+
+/// Why a replay did not reach the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayFailure {
+    /// The connection's queue closed: the client is gone.
+    ClientGone,
+    /// The client did not read its replay in time.
+    TooSlow,
+}
+
+/// All sessions, keyed by session id, over the database; the connections they fan out to.
+/// Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    storage: Storage,
+    registry: Registry,
+    /// A std mutex: held only to look a slot up, never across an `.await`.
+    slots: Arc<Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<Slot>>>>>,
+}
+
+impl SessionStore {
+    /// A store over `storage`, fanning out through `registry`, with nothing loaded yet.
+    pub fn new(storage: Storage, registry: Registry) -> Self {
+        Self {
+            storage,
+            registry,
+            slots: Arc::default(),
+        }
+    }
+
+    /// Waits for exclusive access to `session`.
+    async fn lock(&self, session: &SessionId) -> SessionGuard {
+        let slot = {
+            // A poisoned lock still holds a consistent map (inserts are single calls).
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            slots.entry(session.clone()).or_default().clone()
+        };
+        slot.lock_owned().await
+    }
+
+    /// Forgets the cached state of `session` if nobody is using it: the database has it all,
+    /// and memory should not grow with every session ever seen.
+    fn release(&self, session: &SessionId) {
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        // Only the map holds it: no lock is held or awaited, so no change is in flight.
+        if slots
+            .get(session)
+            .is_some_and(|slot| Arc::strong_count(slot) == 1)
+        {
+            slots.remove(session);
+        }
+    }
+
+    /// The state of the locked session, loaded from the database on first use.
+    async fn state<'g>(
+        &self,
+        guard: &'g mut SessionGuard,
+        session: &SessionId,
+    ) -> Result<&'g mut SessionState, StorageError> {
+        if guard.state.is_none() {
+            let rows = self
+                .storage
+                .load_session(session, MAX_HISTORY_TURNS)
+                .await?;
+            guard.state = Some(SessionState::from_rows(rows));
+        }
+        guard
+            .state
+            .as_mut()
+            .ok_or_else(|| StorageError::Corrupt("session state vanished".into()))
+    }
+
+    /// The one way a session changes. Holding the session's lock: skips `client` if its id was
+    /// processed before (sending its ack again); otherwise runs `change` on the session's
+    /// state, stores its effects with `client`'s id in one transaction, numbers the events,
+    /// queues the ack and then the events for the session's connection, and finally runs
+    /// `committed` with the effects' value — still under the lock, so what it starts is ordered
+    /// after this change and before the next.
+    ///
+    /// A refusal stores and sends nothing. A database failure drops the cached state (which
+    /// `change` may have altered) so the next transaction reloads what is really stored.
+    pub async fn transact<T, R>(
+        &self,
+        session: &SessionId,
+        client: Option<ClientStamp<'_>>,
+        delivery: Delivery,
+        change: impl FnOnce(&mut SessionState) -> Result<Effects<T>, R>,
+        committed: impl FnOnce(T),
+    ) -> Result<Transacted<R>, StorageError> {
+        let mut guard = self.lock(session).await;
+        if let Some(stamp) = client {
+            if self
+                .storage
+                .is_processed(session, stamp.id.as_str())
+                .await?
+            {
+                let ack = ServerMessage::Ack {
+                    id: stamp.id.as_str().to_owned(),
+                };
+                self.deliver(session, vec![ack.to_json()], delivery).await;
+                return Ok(Transacted::Duplicate);
+            }
+        }
+        let result = async {
+            let state = self.state(&mut guard, session).await?;
+            let effects = match change(state) {
+                Ok(effects) => effects,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+            let mut seq = state.last_seq;
+            let events: Vec<(u64, &'static str, String)> = effects
+                .events
+                .iter()
+                .map(|event| {
+                    seq += 1;
+                    (
+                        seq,
+                        event.type_name(),
+                        encode_server_frame(Some(seq), event),
+                    )
+                })
+                .collect();
+            let batch = Batch {
+                client: client.map(|stamp| (stamp.id.as_str().to_owned(), stamp.kind)),
+                changes: effects.changes,
+                events,
+                last_seq: seq,
+                next_message: state.next_message,
+                next_diff: state.next_diff,
+            };
+            self.storage.commit(session, &batch).await?;
+            state.last_seq = seq;
+            Ok(Ok((batch.events, effects.then)))
+        }
+        .await;
+        let (events, then) = match result {
+            Ok(Ok(committed)) => committed,
+            Ok(Err(refusal)) => return Ok(Transacted::Refused(refusal)),
+            Err(error) => {
+                guard.state = None;
+                return Err(error);
+            }
+        };
+        let ack = client.map(|stamp| {
+            ServerMessage::Ack {
+                id: stamp.id.as_str().to_owned(),
+            }
+            .to_json()
+        });
+        let frames = ack
+            .into_iter()
+            .chain(events.into_iter().map(|(_, _, frame)| frame))
+            .collect();
+        // Not delivered now (no connection, slow, taken over): the client gets the events from
+        // the history on its next connect, and resends what was not acknowledged.
+        self.deliver(session, frames, delivery).await;
+        committed(then);
+        drop(guard);
+        Ok(Transacted::Committed)
+    }
+
+    /// Queues `frames` for the connection of `session`, in order, stopping at the first that
+    /// cannot be delivered.
+    async fn deliver(&self, session: &SessionId, frames: Vec<String>, delivery: Delivery) {
+        for frame in frames {
+            let sent = match delivery {
+                Delivery::Now => self.registry.send_frame(session, frame),
+                Delivery::Patient(patience) => {
+                    self.registry
+                        .send_frame_waiting(session, frame, patience)
+                        .await
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Sends a message that is not history (a streamed piece, a model error) to the session's
+    /// connection, waiting up to `patience` for room.
+    pub async fn send_live(
+        &self,
+        session: &SessionId,
+        message: ServerMessage,
+        patience: Duration,
+    ) -> Result<(), SendError> {
+        self.registry
+            .send_frame_waiting(session, message.to_json(), patience)
+            .await
+    }
+
+    /// Makes `outbound` the connection of `session` (taking it over from any other) and sends
+    /// it, holding the session's lock, what it missed: the history after `last_seq`, each
+    /// file's current content when it has nothing (`last_seq` 0), and then whatever
+    /// `catch_up` queues (the text of a reply still streaming).
+    pub async fn join(
+        &self,
+        session: &SessionId,
+        last_seq: u64,
+        outbound: &mpsc::Sender<String>,
+        catch_up: impl FnOnce(&mpsc::Sender<String>),
+    ) -> (Registration, Result<(), ReplayFailure>) {
+        let guard = self.lock(session).await;
+        let registration = self.registry.register(session, outbound.clone());
+        let mut frames = match self.storage.events_after(session, last_seq).await {
+            Ok(frames) => frames,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the history to replay");
+                let message = "the history could not be read; reconnect to try again";
+                vec![ServerMessage::error(protocol::ErrorCode::Internal, message).to_json()]
+            }
+        };
+        if last_seq == 0 {
+            // From the database rather than the cache, so an idle connection loads no state.
+            match self.storage.current_files(session).await {
+                Ok(files) => frames.extend(files.into_iter().map(|(file_id, content)| {
+                    ServerMessage::FileUpdate { file_id, content }.to_json()
+                })),
+                Err(error) => tracing::error!(%error, "cannot read the session's files"),
+            }
+        }
+        if !frames.is_empty() {
+            tracing::debug!(count = frames.len(), last_seq, "replaying");
+        }
+        for frame in frames {
+            match tokio::time::timeout(REPLAY_PATIENCE, outbound.send(frame)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => return (registration, Err(ReplayFailure::ClientGone)),
+                Err(_) => return (registration, Err(ReplayFailure::TooSlow)),
+            }
+        }
+        catch_up(outbound);
+        drop(guard);
+        (registration, Ok(()))
+    }
+
+    /// The connection `connection_id` of `session` (from its [`Registration`]) has ended: it
+    /// stops receiving, and the session's cached state is released if nothing else uses it.
+    pub fn leave(&self, session: &SessionId, connection_id: u64) {
+        self.registry.unregister(session, connection_id);
+        self.release(session);
+    }
+
+    /// Whether the client message `id` of `session` was processed.
+    pub async fn is_processed(
+        &self,
+        session: &SessionId,
+        id: &MessageId,
+    ) -> Result<bool, StorageError> {
+        self.storage.is_processed(session, id.as_str()).await
+    }
+
+    /// The history frames of `session` after `after_seq`, in order, as they were sent.
+    pub async fn events_after(
+        &self,
+        session: &SessionId,
+        after_seq: u64,
+    ) -> Result<Vec<String>, StorageError> {
+        self.storage.events_after(session, after_seq).await
+    }
+
+    /// Each file of `session` and its current content.
+    pub async fn current_files(
+        &self,
+        session: &SessionId,
+    ) -> Result<Vec<(String, String)>, StorageError> {
+        self.storage.current_files(session).await
+    }
+
+    /// Everything stored about `session`.
+    pub async fn export(&self, session: &SessionId) -> Result<Export, StorageError> {
+        self.storage.export(session).await
+    }
+}
