@@ -8,9 +8,12 @@
 //! - [`store`]: the widget's reactive state, provided through context.
 //! - [`connection`]: the browser's WebSocket to the server: transport only (hydrate only).
 //! - [`reducer`]: what each server frame does to the store (native and browser, unit-tested).
-//! - [`session`]: the session id kept in localStorage.
+//! - [`credentials`]: the session and its token, kept in localStorage; when to refresh, what
+//!   a refusal means.
+//! - `api`: the browser's calls to the sessions API and the host's token callback (hydrate).
 //! - [`local_storage`]: localStorage by key (nothing outside the browser).
 //! - [`outbox`]: the offline queue of unacknowledged messages, kept in localStorage.
+//! - [`pacer`]: when each outbox message goes on the wire (order, window, rate, waits).
 //! - [`markdown`], [`highlight`]: safe rendering of replies and code.
 //! - `clipboard`: the Copy button's clipboard access.
 
@@ -24,15 +27,18 @@ use leptos_router::{
     StaticSegment,
 };
 
+#[cfg(feature = "hydrate")]
+mod api;
 mod clipboard;
 pub mod connection;
+pub mod credentials;
 pub mod highlight;
 pub mod local_storage;
 pub mod markdown;
 pub mod outbox;
+pub mod pacer;
 mod pages;
 pub mod reducer;
-pub mod session;
 pub mod store;
 pub mod widget;
 

@@ -18,17 +18,33 @@ pub fn load(key: &str) -> Option<String> {
     }
 }
 
-/// Stores `value` under `key` if there is storage; a failure (full, denied) is not an error:
-/// callers keep their state in memory as well.
-pub fn save(key: &str, value: &str) {
+/// Stores `value` under `key`; `false` if it could not be stored (no storage, private mode,
+/// quota full). Callers keep their state in memory as well, and say so where it matters.
+pub fn save(key: &str, value: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
-        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-            let _ = storage.set_item(key, value);
-        }
+        web_sys::window()
+            .and_then(|w| w.local_storage().ok().flatten())
+            .is_some_and(|storage| storage.set_item(key, value).is_ok())
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = (key, value);
+        false
+    }
+}
+
+/// Removes `key`, if there is storage.
+pub fn remove(key: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            // Nothing to undo if the browser refuses.
+            let _ = storage.remove_item(key);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = key;
     }
 }

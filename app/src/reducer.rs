@@ -65,6 +65,7 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 }
             }
             store.awaiting_reply.set(false);
+            store.queued.set(None);
         }
         ServerMessage::Diff(proposal) => {
             // Decided here already (the decision waits in the outbox): not shown again.
@@ -95,7 +96,32 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
         }
         ServerMessage::Pong { .. } => return Received::Pong,
-        ServerMessage::Error { code, message, id } => {
+        ServerMessage::ChatQueued {
+            message_id,
+            position,
+        } => {
+            store.awaiting_reply.set(true);
+            store.queued.set(Some((message_id, position)));
+        }
+        ServerMessage::Error {
+            code,
+            message,
+            id,
+            retry_after_ms,
+        } => {
+            if code.is_retryable() {
+                // Kept in the outbox: it goes out again (after the wait, for a rate limit).
+                if let (Some(id), Some(wait)) = (id, retry_after_ms) {
+                    store.hold_back(&id, wait);
+                }
+                if code == ErrorCode::Busy {
+                    store.awaiting_reply.set(false);
+                }
+                if code != ErrorCode::RateLimited {
+                    store.push_entry(Author::Notice, format!("⚠ {code}: {message}"));
+                }
+                return Received::Applied;
+            }
             // A refused message will be refused again: it leaves the outbox.
             let refused = id.and_then(|id| store.settle(&id));
             let refused_chat = refused
@@ -116,6 +142,9 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
 /// text. A piece beyond the end (one was lost) waits for the final `chat_response`.
 fn on_delta(store: &AxeStore, message_id: String, delta: String, offset: u64) {
     store.awaiting_reply.set(true);
+    if store.queued.with_untracked(Option::is_some) {
+        store.queued.set(None);
+    }
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     match store.reply_entry(&message_id) {
         Some(entry) => entry.text.update(|text| {
@@ -325,23 +354,55 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_settles_its_message_and_busy_ends_the_wait() {
+    fn a_final_refusal_settles_its_message_and_a_retryable_one_keeps_it() {
         let (_owner, store) = store();
         store.send_chat("first".into());
         let id = store.outbox.with_untracked(|o| o.pending[0].id.clone());
         assert!(store.awaiting_reply.get_untracked());
+        // Busy: kept, to go out again once the reply that runs is over; the wait ends.
         apply(
             &store,
             ServerMessage::refusal(ErrorCode::Busy, "wait", Some(&id)),
         );
-        assert!(store.outbox.with_untracked(|o| o.pending.is_empty()));
+        assert_eq!(store.pending_ids(), [id.clone()]);
         assert!(!store.awaiting_reply.get_untracked());
         assert_eq!(texts(&store)[1], (Author::Notice, "⚠ busy: wait".into()));
+        // Rate limited: kept and held back for the wait, which the widget counts down.
+        apply(
+            &store,
+            ServerMessage::rate_limited("slow down", Some(&id), 5_000),
+        );
+        assert_eq!(store.pending_ids(), [id.clone()]);
+        let until = store.paused_until.get_untracked().expect("paused");
+        assert!(until > crate::store::now_ms() + 4_000.0);
+        // A final refusal: it leaves the outbox for good.
+        apply(
+            &store,
+            ServerMessage::refusal(ErrorCode::MessageTooLarge, "too big", Some(&id)),
+        );
+        assert!(store.pending_ids().is_empty());
         // A model error without an id leaves the outbox alone and waits for the response.
         store.send_chat("second".into());
+        store.awaiting_reply.set(true);
         apply(&store, ServerMessage::error(ErrorCode::ModelError, "down"));
         assert_eq!(store.outbox.with_untracked(|o| o.pending.len()), 1);
         assert!(store.awaiting_reply.get_untracked());
+    }
+
+    #[test]
+    fn a_queued_reply_shows_its_place_until_it_streams() {
+        let (_owner, store) = store();
+        apply(
+            &store,
+            ServerMessage::ChatQueued {
+                message_id: "m-1".into(),
+                position: 2,
+            },
+        );
+        assert_eq!(store.queued.get_untracked(), Some(("m-1".into(), 2)));
+        assert!(store.awaiting_reply.get_untracked());
+        apply(&store, delta("m-1", "Hi", 0));
+        assert_eq!(store.queued.get_untracked(), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::{
     local_storage,
     outbox::{new_message_id, Outbox, PendingMessage},
+    pacer::Pacer,
 };
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
@@ -24,6 +25,10 @@ pub enum ConnectionStatus {
     Offline,
     /// Another tab took this session over; no reconnect until the person asks.
     TakenOver,
+    /// The token was refused and no fresh one could be had (jwt mode: the host gave none).
+    SignInExpired,
+    /// The session belongs to another account; no reconnect until the person starts anew.
+    Forbidden,
 }
 
 impl ConnectionStatus {
@@ -162,11 +167,26 @@ pub struct AxeStore {
     pub outbox: RwSignal<Outbox>,
     /// The newest history `seq` this page has applied; sent when (re)connecting.
     pub last_seq: StoredValue<u64>,
+    /// The reply waiting for a model slot, and its place in line.
+    pub queued: RwSignal<Option<(String, u32)>>,
+    /// Until when (ms since the epoch) the server asked the widget to wait before sending.
+    pub paused_until: RwSignal<Option<f64>>,
+    /// When each outbox message goes on the wire.
+    pub pacer: StoredValue<Pacer>,
     /// Where the outbox is saved (localStorage key), once the session is known.
     outbox_key: StoredValue<Option<String>>,
-    wire: StoredValue<UnboundedSender<String>>,
-    wire_receiver: StoredValue<Option<UnboundedReceiver<String>>>,
+    wire: StoredValue<UnboundedSender<Outgoing>>,
+    wire_receiver: StoredValue<Option<UnboundedReceiver<Outgoing>>>,
     next_entry: StoredValue<u64>,
+}
+
+/// What the widget asks the connection to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    /// Send this frame now, if connected (a `stop`: never queued).
+    Now(String),
+    /// The outbox or its pacing changed: see what is due.
+    Outbox,
 }
 
 impl AxeStore {
@@ -184,6 +204,9 @@ impl AxeStore {
             reclaim: RwSignal::new(0),
             outbox: RwSignal::new(Outbox::default()),
             last_seq: StoredValue::new(0),
+            queued: RwSignal::new(None),
+            paused_until: RwSignal::new(None),
+            pacer: StoredValue::new(Pacer::default()),
             outbox_key: StoredValue::new(None),
             wire: StoredValue::new(wire),
             wire_receiver: StoredValue::new(Some(wire_receiver)),
@@ -196,33 +219,52 @@ impl AxeStore {
         expect_context::<Self>()
     }
 
-    /// Hands the frames to send to the connection task (once).
-    pub fn take_wire(&self) -> Option<UnboundedReceiver<String>> {
+    /// Hands the requests to the connection task (once).
+    pub fn take_wire(&self) -> Option<UnboundedReceiver<Outgoing>> {
         self.wire_receiver.try_update_value(Option::take).flatten()
     }
 
-    fn put_on_wire(&self, frame: String) {
+    fn put_on_wire(&self, outgoing: Outgoing) {
         self.wire.with_value(|wire| {
             // Fails only when the connection task is gone (widget unmounted): nothing to do.
-            let _ = wire.unbounded_send(frame);
+            let _ = wire.unbounded_send(outgoing);
         });
     }
 
     /// Sends a message that changes nothing stored (`stop`): now, or not at all.
     fn send_now(&self, message: ClientMessage) {
-        self.put_on_wire(encode_client_frame(None, &message));
+        self.put_on_wire(Outgoing::Now(encode_client_frame(None, &message)));
     }
 
     /// Sends a state-changing message: it gets a fresh id and joins the outbox (saved at once),
-    /// where it stays until the server acknowledges it, however many reconnects that takes.
+    /// where it stays until the server acknowledges it, however many reconnects that takes; the
+    /// pacer decides when it goes on the wire.
     pub fn send(&self, message: ClientMessage) -> String {
         let id = new_message_id(now_ms(), random);
         let pending = PendingMessage::new(&id, &message);
-        let frame = pending.frame.clone();
         self.outbox.update(|outbox| outbox.push(pending));
         self.save_outbox();
-        self.put_on_wire(frame);
+        self.put_on_wire(Outgoing::Outbox);
         id.as_str().to_owned()
+    }
+
+    /// The ids waiting in the outbox, oldest first.
+    pub fn pending_ids(&self) -> Vec<String> {
+        self.outbox
+            .with_untracked(|o| o.pending.iter().map(|p| p.id.clone()).collect())
+    }
+
+    /// The server refused `id` for a rate limit: it (and what came after it) goes out again
+    /// after `wait_ms`; the widget says when.
+    pub fn hold_back(&self, id: &str, wait_ms: u64) {
+        let now = now_ms();
+        let pending = self.pending_ids();
+        let wait = wait_ms as f64;
+        self.pacer
+            .update_value(|pacer| pacer.rate_limited(id, &pending, wait, now));
+        let until = self.pacer.with_value(|pacer| pacer.paused_until(now));
+        self.paused_until.set(until);
+        self.put_on_wire(Outgoing::Outbox);
     }
 
     /// Restores the outbox saved for `session` and keeps saving it there from now on. The
@@ -240,8 +282,26 @@ impl AxeStore {
         }
     }
 
+    /// Continues in another session (the old one can no longer be opened): the unsent messages
+    /// move with the widget, the conversation starts afresh.
+    pub fn move_to_session(&self, session: &str) {
+        let old_key = self.outbox_key.get_value();
+        let key = crate::outbox::storage_key(session);
+        self.outbox_key.set_value(Some(key));
+        self.save_outbox();
+        if let Some(old_key) = old_key {
+            local_storage::remove(&old_key);
+        }
+        self.messages.set(Vec::new());
+        self.diffs.set(Vec::new());
+        self.last_seq.set_value(0);
+        self.awaiting_reply.set(false);
+        self.queued.set(None);
+    }
+
     /// Forgets the message `id`: the server stored it (ack) or refused it for good.
     pub fn settle(&self, id: &str) -> Option<PendingMessage> {
+        self.pacer.update_value(|pacer| pacer.settled(id));
         let removed = self.outbox.try_update(|outbox| outbox.remove(id)).flatten();
         if removed.is_some() {
             self.save_outbox();
@@ -399,7 +459,8 @@ impl AxeStore {
     }
 }
 
-fn now_ms() -> f64 {
+/// Now, in milliseconds since the epoch.
+pub fn now_ms() -> f64 {
     #[cfg(feature = "hydrate")]
     {
         js_sys::Date::now()

@@ -8,7 +8,7 @@
 import { test, expect, Page } from "@playwright/test";
 import config from "../playwright.config";
 import { startServer } from "./support/server";
-import { openPanel, sendMessage } from "./support/widget";
+import { credentials, exportSession, openPanel, sendMessage } from "./support/widget";
 
 // A page the test fulfils itself has no network address, so Chromium's Local Network Access
 // checks would block its socket to 127.0.0.1; a real embedding page is served from a real host.
@@ -52,7 +52,7 @@ test("offline edits and a diff decision survive a reload and are applied once, i
     await sendMessage(page, "write a fibonacci function");
     const overlay = page.getByRole("dialog", { name: /Proposed change to main.rs/ });
     await expect(overlay).toBeVisible();
-    const session = await page.evaluate(() => localStorage.getItem("axe.session_id"));
+    const session = (await credentials(page)).session_id;
 
     await server.stop();
     await expect(page.getByRole("status")).toHaveText("Offline", { timeout: 5_000 });
@@ -97,7 +97,7 @@ test("offline edits and a diff decision survive a reload and are applied once, i
     await expect(overlay).toBeHidden();
 
     // The server applied each exactly once, in the order they were made.
-    const exported = await (await fetch(`${server.url}/api/axe/sessions/${session}/export`)).json();
+    const exported = await exportSession(page, server.url);
     const [decision, firstEdit, secondEdit] = queued;
     expect(exported.processed.filter((id: string) => queued.includes(id)).sort()).toEqual([...queued].sort());
     expect(exported.diffs).toEqual([{ diff_id: expect.any(String), status: "applied" }]);

@@ -1,18 +1,18 @@
 // Two tabs on one session: the older is told it was taken over and does not take it back by
 // itself; it can take it back on request.
 import { test, expect } from "./support/fixtures";
-import { openPanel } from "./support/widget";
+import { credentials, openPanel } from "./support/widget";
 
 test("the older tab yields the session and only takes it back when asked", async ({ context, server }) => {
   const first = await context.newPage();
   await openPanel(first, server.url);
-  const sessionId = await first.evaluate(() => localStorage.getItem("axe.session_id"));
+  const sessionId = (await credentials(first)).session_id;
   expect(sessionId).toMatch(/^s-[a-z0-9]{24}$/);
 
   // Same browser profile, so the same session id from localStorage.
   const second = await context.newPage();
   await openPanel(second, server.url);
-  expect(await second.evaluate(() => localStorage.getItem("axe.session_id"))).toBe(sessionId);
+  expect((await credentials(second)).session_id).toBe(sessionId);
 
   await expect(first.getByRole("alert")).toContainText("opened in another tab");
   await expect(first.getByRole("status", { name: "Offline" })).toBeVisible();

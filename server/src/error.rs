@@ -24,6 +24,9 @@ pub enum Error {
         /// Why the operating system refused.
         source: std::io::Error,
     },
+    /// Authentication could not be set up (the signing secret, the verification key).
+    #[error("cannot set up authentication: {0}")]
+    Auth(String),
     /// The model client could not be set up.
     #[error("cannot set up the model client: {0}")]
     Llm(String),

@@ -4,8 +4,9 @@
 //! The modules form layers; each imports only from layers below it. Top to bottom:
 //!
 //! 1. this file: [`router`] and [`serve`] — wiring only.
-//! 2. [`ws`] (the WebSocket upgrade; one connection's reader and writer) and [`http`] (health
-//!    checks, the session export, the session id path parameter): transport.
+//! 2. [`ws`] (the gate in front of a session's socket; one connection's reader and writer) and
+//!    [`http`] (origin check and CORS, tokens and ownership, the sessions API, the export,
+//!    health checks): transport and the trust boundary.
 //! 3. [`state`]: [`AppState`], what every handler shares.
 //! 4. [`commands`]: what each client message does to a session — validate, refuse, decide.
 //! 5. [`reply`]: one model reply — stream it, end it, conclude it into the session.
@@ -13,7 +14,8 @@
 //!    fan out) over the cached state; the one home of the ordering guarantee.
 //! 7. [`registry`]: each session's live connection and its outgoing queue.
 //! 8. [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
-//!    [`diff`] (hunks with `similar`): pure helpers.
+//!    [`diff`] (hunks with `similar`), [`auth`] (checking and minting tokens), [`throttle`]
+//!    (token buckets): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
 //!    types.
 //! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag.
@@ -24,6 +26,7 @@
 // Leptos view types nest deeply in release builds (no type erasure there).
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod codeblocks;
 pub mod commands;
 pub mod config;
@@ -37,11 +40,13 @@ pub mod session;
 pub mod shutdown;
 pub mod state;
 pub mod storage;
+pub mod throttle;
 pub mod ws;
 
 use app::{shell, App};
 use axum::{
-    routing::{any, get},
+    middleware,
+    routing::{any, get, post},
     Router,
 };
 use config::Config;
@@ -61,14 +66,27 @@ pub fn router(state: AppState) -> Router {
         model: state.replies.model().to_owned(),
         storage: state.config.storage_description(),
     };
-    Router::new()
-        .route("/healthz", get(http::health::alive))
-        .route("/readyz", get(http::health::ready))
+    // Everything under /api/axe/ sits behind the origin check.
+    let api = Router::new()
         .route("/api/axe/ws/{session_id}", any(ws::upgrade::handle))
+        .route("/api/axe/sessions", post(http::sessions::create))
+        .route("/api/axe/sessions/{session_id}", get(http::sessions::check))
+        .route(
+            "/api/axe/sessions/{session_id}/token",
+            post(http::sessions::refresh_token),
+        )
         .route(
             "/api/axe/sessions/{session_id}/export",
             get(http::export::session_export),
         )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::origin::guard,
+        ));
+    Router::new()
+        .route("/healthz", get(http::health::alive))
+        .route("/readyz", get(http::health::ready))
+        .merge(api)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -139,17 +157,44 @@ pub async fn serve(
             "replies cut off by the last stop are stored as failed"
         );
     }
+    let auth = match config.auth.mode {
+        auth::AuthMode::Anonymous => {
+            let secret = auth::secret::load(config.auth.secret.as_deref(), &storage)
+                .await
+                .map_err(|e| Error::Auth(e.to_string()))?;
+            auth::Authenticator::anonymous(&secret, config.auth.leeway)
+                .map_err(|e| Error::Auth(e.to_string()))?
+        }
+        auth::AuthMode::Jwt => {
+            let settings = config.auth.jwt.as_ref().ok_or_else(|| {
+                Error::Auth("jwt mode needs AXE_JWT_SECRET or AXE_JWT_PUBLIC_KEY_FILE".into())
+            })?;
+            auth::Authenticator::jwt(settings).map_err(|e| Error::InvalidSetting {
+                name: "AXE_JWT_PUBLIC_KEY_FILE",
+                value: String::new(),
+                reason: e.to_string(),
+            })?
+        }
+    };
+    tracing::info!(auth = config.auth.mode.as_str(), origins = ?config.allowed_origins, "trust boundary ready");
     let sessions = session::SessionStore::new(storage.clone(), registry::Registry::default());
-    let replies = reply::Replies::new(sessions.clone(), provider, listener_flag.clone());
+    let replies = reply::Replies::new(
+        sessions.clone(),
+        provider,
+        config.limits.llm_concurrency,
+        listener_flag.clone(),
+    );
     let state = AppState {
         leptos_options,
+        limiters: state::Limiters::new(&config),
         config: Arc::new(config),
+        auth,
         sessions,
         replies: replies.clone(),
         shutdown: listener_flag,
         connections_open,
     };
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             stop.await;

@@ -1,9 +1,24 @@
-//! The state every handler shares: configuration, sessions, replies, shutdown.
+//! The state every handler shares: configuration, the authenticator, rate limiters, sessions,
+//! replies, shutdown.
 
-use crate::{config::Config, reply::Replies, session::SessionStore, shutdown::ShutdownListener};
+use crate::{
+    auth::Authenticator,
+    config::Config,
+    reply::Replies,
+    session::SessionStore,
+    shutdown::ShutdownListener,
+    throttle::{KeyedBuckets, Rate},
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use std::sync::Arc;
+use protocol::SessionId;
+use std::{
+    net::IpAddr,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+};
 use tokio::sync::mpsc;
 
 /// Shared application state. Cloning is cheap: every field is a handle.
@@ -13,6 +28,10 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The server's configuration.
     pub config: Arc<Config>,
+    /// Checks (and in anonymous mode mints) tokens.
+    pub auth: Authenticator,
+    /// The rate limits shared between connections.
+    pub limiters: Limiters,
     /// Sessions over the database, and the connections they fan out to.
     pub sessions: SessionStore,
     /// Model replies: started by chats, stopped by Stop, drained at shutdown.
@@ -26,5 +45,58 @@ pub struct AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
+    }
+}
+
+/// Rate limits that span connections, and the count of open connections. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Limiters {
+    /// Chat messages per session.
+    pub chats: KeyedBuckets<SessionId>,
+    /// Connects (and anonymous session creations) per client address.
+    pub connects_by_address: KeyedBuckets<IpAddr>,
+    /// Connects per subject.
+    pub connects_by_subject: KeyedBuckets<String>,
+    /// Connections open now.
+    open_connections: Arc<AtomicUsize>,
+}
+
+impl Limiters {
+    /// Limiters at `config`'s rates.
+    pub fn new(config: &Config) -> Self {
+        let connects = Rate::per_minute(config.limits.connects_per_min);
+        Self {
+            chats: KeyedBuckets::new(Rate::per_minute(config.limits.chats_per_min)),
+            connects_by_address: KeyedBuckets::new(connects),
+            connects_by_subject: KeyedBuckets::new(connects),
+            open_connections: Arc::default(),
+        }
+    }
+
+    /// Counts a connection as open if fewer than `max` are; the slot is given back when the
+    /// returned guard is dropped.
+    pub fn open_connection(&self, max: usize) -> Option<ConnectionSlot> {
+        let counter = &self.open_connections;
+        let mut open = counter.load(Ordering::Relaxed);
+        loop {
+            if open >= max {
+                return None;
+            }
+            match counter.compare_exchange_weak(open, open + 1, Ordering::AcqRel, Ordering::Relaxed)
+            {
+                Ok(_) => return Some(ConnectionSlot(counter.clone())),
+                Err(now) => open = now,
+            }
+        }
+    }
+}
+
+/// One open connection's place in the count; given back on drop.
+#[derive(Debug)]
+pub struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }

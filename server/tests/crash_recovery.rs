@@ -10,7 +10,9 @@
 
 mod common;
 
-use common::{binary::spawn_listening, db::TestDb, http_get, Client};
+use common::{
+    anonymous_token, binary::spawn_listening, db::TestDb, http_request, ws_request, Client,
+};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::{
@@ -38,6 +40,11 @@ fn start_server(addr: SocketAddr, database_url: &str) -> Child {
             .env("AXE_ADDR", addr.to_string())
             .env("AXE_DATABASE_URL", database_url)
             .env("AXE_OFFLINE_DELAY_MS", "10")
+            // Fifty clients on one address reconnecting at once.
+            .env("AXE_RATE_CONNECTS_PER_MIN", "100000")
+            // Every session's reply streams at once, as before model slots existed, so the kill
+            // cuts many of them.
+            .env("AXE_LLM_CONCURRENCY", "64")
             .env("AXE_LOG", "info")
             .env_remove("AXE_LLM_BASE_URL")
             .stdin(Stdio::null())
@@ -49,6 +56,9 @@ fn start_server(addr: SocketAddr, database_url: &str) -> Child {
 struct Sim {
     session: String,
     addr: SocketAddr,
+    /// Its own subject's token, which survives the restart (the secret is kept beside the
+    /// database).
+    token: String,
     socket: Option<Client>,
     /// The history frames received, `history[i]` having `seq` i + 1.
     history: Vec<Value>,
@@ -76,7 +86,7 @@ impl Sim {
                 self.last_seq()
             );
             if let Ok(Ok((mut socket, _))) =
-                tokio::time::timeout(PATIENCE, connect_async(url)).await
+                tokio::time::timeout(PATIENCE, connect_async(ws_request(&url, &self.token))).await
             {
                 let mut resent = true;
                 for (_, frame) in &self.unacked {
@@ -252,11 +262,18 @@ async fn sigkill_during_fifty_busy_sessions_loses_and_doubles_nothing() {
         let addr = free_addr();
         let mut server = start_server(addr, &db.url);
         let (acks, mut acked) = watch::channel(0u64);
-        let clients: Vec<_> = (0..SESSIONS)
-            .map(|n| {
+        let mut tokens = Vec::new();
+        for _ in 0..SESSIONS {
+            tokens.push(anonymous_token(addr).await);
+        }
+        let clients: Vec<_> = tokens
+            .into_iter()
+            .enumerate()
+            .map(|(n, token)| {
                 let sim = Sim {
                     session: format!("crash-{n}"),
                     addr,
+                    token,
                     socket: None,
                     history: Vec::new(),
                     unacked: Vec::new(),
@@ -286,10 +303,16 @@ async fn sigkill_during_fifty_busy_sessions_loses_and_doubles_nothing() {
         let mut failed_replies = 0;
         let mut reconnects = 0;
         for sim in &sims {
-            let (status, body) =
-                http_get(addr, &format!("/api/axe/sessions/{}/export", sim.session)).await;
-            assert_eq!(status, 200, "{body}");
-            let export: Value = serde_json::from_str(&body).unwrap();
+            let response = http_request(
+                addr,
+                "GET",
+                &format!("/api/axe/sessions/{}/export", sim.session),
+                &[("Authorization", &format!("Bearer {}", sim.token))],
+                None,
+            )
+            .await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            let export = response.json();
             let session = &sim.session;
 
             // The client ends with exactly the server's history.

@@ -3,7 +3,11 @@
 
 mod common;
 
-use common::{binary::spawn_listening, expect_close, ping, Client};
+use common::{
+    anonymous_grant, anonymous_token,
+    binary::{spawn_listening, spawn_logged},
+    connect_with_token, expect_close, http_request, ping, send, Client,
+};
 use std::{
     net::TcpListener,
     process::{Child, Command, Stdio},
@@ -62,21 +66,26 @@ fn an_invalid_setting_names_the_variable() {
     );
 }
 
-/// Starts the binary on a free port and waits for its "listening" log line.
-fn start_server() -> (Child, String) {
+/// A free loopback address to start the binary on.
+fn free_addr() -> String {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let addr = format!("127.0.0.1:{port}");
+    format!("127.0.0.1:{port}")
+}
+
+/// Starts the binary on a free port and waits for its "listening" log line.
+fn start_server() -> (Child, String) {
+    let addr = free_addr();
     let child = spawn_listening(server_command().env("AXE_ADDR", &addr));
     (child, addr)
 }
 
 async fn connect(addr: &str, session: &str) -> Client {
-    let url = format!("ws://{addr}/api/axe/ws/{session}");
-    tokio_tungstenite::connect_async(url).await.unwrap().0
+    let token = anonymous_token(addr.parse().unwrap()).await;
+    connect_with_token(&format!("ws://{addr}/api/axe/ws/{session}"), &token).await
 }
 
 #[tokio::test]
@@ -101,4 +110,68 @@ async fn sigterm_closes_every_socket_with_1001_and_exits_cleanly() {
         .unwrap()
         .unwrap();
     assert!(exit.success(), "{exit:?}");
+}
+
+#[tokio::test]
+async fn tokens_never_reach_the_log_even_at_trace_level() {
+    let addr = free_addr();
+    let (mut child, log) = spawn_logged(
+        server_command()
+            .env("AXE_ADDR", &addr)
+            .env("AXE_LOG", "trace"),
+    );
+    let socket_addr = addr.parse().unwrap();
+    let grant = anonymous_grant(socket_addr).await;
+    let token = grant["token"].as_str().unwrap().to_owned();
+    let session = grant["session_id"].as_str().unwrap().to_owned();
+    let mut client = connect_with_token(&format!("ws://{addr}/api/axe/ws/{session}"), &token).await;
+    send(
+        &mut client,
+        serde_json::json!({"type": "chat", "payload": {"message": "hello"}}),
+    )
+    .await;
+    ping(&mut client, 1).await;
+    let bearer = format!("Bearer {token}");
+    let refreshed = http_request(
+        socket_addr,
+        "POST",
+        &format!("/api/axe/sessions/{session}/token"),
+        &[("Authorization", &bearer)],
+        None,
+    )
+    .await;
+    let fresh = refreshed.json()["token"].as_str().unwrap().to_owned();
+    let forged = format!("{token}x");
+    let refused = http_request(
+        socket_addr,
+        "GET",
+        &format!("/api/axe/sessions/{session}/export"),
+        &[("Authorization", &format!("Bearer {forged}"))],
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    drop(client);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let lines = log.lock().unwrap().clone();
+    assert!(
+        lines.len() > 10,
+        "trace logging wrote {} lines",
+        lines.len()
+    );
+    // The signature part of each JWT is what makes it a credential.
+    for secret in [&token, &fresh, &forged] {
+        let signature = secret.rsplit('.').next().unwrap();
+        assert!(
+            lines.iter().all(|line| !line.contains(signature)),
+            "a token reached the log"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The conversation log and the message input, shared by the panel and the canvas.
 
-use super::status::{InputHint, PendingNotice};
+use super::status::{InputHint, PendingNotice, QueuedNotice, RateLimitNotice};
 use crate::{
     markdown::Markdown,
     store::{Author, AxeStore, EntryStatus},
@@ -112,6 +112,8 @@ pub fn ChatInput() -> impl IntoView {
             }}
         </form>
         <InputHint/>
+        <QueuedNotice/>
+        <RateLimitNotice/>
         <PendingNotice/>
     }
 }

@@ -56,6 +56,14 @@ pub fn InputHint() -> impl IntoView {
             <p class="hint warning">"This session is open in another tab."</p>
         }
         .into_any(),
+        ConnectionStatus::SignInExpired => view! {
+            <p class="hint warning">"Sign-in expired."</p>
+        }
+        .into_any(),
+        ConnectionStatus::Forbidden => view! {
+            <p class="hint warning">"This conversation belongs to another account."</p>
+        }
+        .into_any(),
         _ => view! { <p class="hint warning">"⚠ Reconnecting to server..."</p> }.into_any(),
     }
 }
@@ -83,19 +91,112 @@ pub fn PendingNotice() -> impl IntoView {
     }
 }
 
-/// Shown after a take-over: says so, and offers to take the session back.
+/// Shown when the connection stopped for a reason only the person can act on: another tab
+/// took the session over, the sign-in expired (and no fresh token could be had), or the
+/// session belongs to another account. Each offers the one thing to do about it.
 #[component]
 pub fn TakenOverNotice() -> impl IntoView {
     let store = AxeStore::expect();
-    view! {
-        <Show when=move || store.status.get() == ConnectionStatus::TakenOver>
+    let notice = move || {
+        let (text, action) = match store.status.get() {
+            ConnectionStatus::TakenOver => (
+                "This session was opened in another tab or window, so it was disconnected here.",
+                "Use AXE in this tab",
+            ),
+            ConnectionStatus::SignInExpired => (
+                "Sign-in expired. Sign in again in the page around AXE, then try again.",
+                "Try again",
+            ),
+            ConnectionStatus::Forbidden => (
+                "This conversation belongs to another account, so it cannot be opened here.",
+                "Start a new conversation",
+            ),
+            _ => return None,
+        };
+        Some(view! {
             <div class="taken-over" role="alert">
-                <p>"This session was opened in another tab or window, so it was disconnected here."</p>
+                <p>{text}</p>
                 <button type="button" on:click=move |_| store.reclaim.update(|n| *n += 1)>
-                    "Use AXE in this tab"
+                    {action}
                 </button>
             </div>
-        </Show>
+        })
+    };
+    view! { {notice} }
+}
+
+/// While the server has asked the widget to wait (a rate limit): when sending resumes, counting
+/// down each second. What waits stays in the outbox and goes out by itself.
+#[component]
+pub fn RateLimitNotice() -> impl IntoView {
+    let store = AxeStore::expect();
+    let now = RwSignal::new(crate::store::now_ms());
+    #[cfg(feature = "hydrate")]
+    {
+        let ticking = StoredValue::new(None::<leptos::prelude::IntervalHandle>);
+        Effect::new(move || {
+            let waiting = store.paused_until.get().is_some();
+            if let Some(handle) = ticking.get_value() {
+                handle.clear();
+                ticking.set_value(None);
+            }
+            if waiting {
+                now.set(crate::store::now_ms());
+                let handle = set_interval_with_handle(
+                    move || {
+                        now.set(crate::store::now_ms());
+                        if store
+                            .paused_until
+                            .get_untracked()
+                            .is_some_and(|until| until <= now.get_untracked())
+                        {
+                            store.paused_until.set(None);
+                        }
+                    },
+                    std::time::Duration::from_millis(250),
+                )
+                .ok();
+                ticking.set_value(handle);
+            }
+        });
+        on_cleanup(move || {
+            if let Some(handle) = ticking.get_value() {
+                handle.clear();
+            }
+        });
+    }
+    let seconds_left = move || {
+        store
+            .paused_until
+            .get()
+            .map(|until| ((until - now.get()) / 1000.0).ceil().max(0.0) as u64)
+            .filter(|left| *left > 0)
+    };
+    move || {
+        seconds_left().map(|left| {
+            view! {
+                <p class="hint warning rate-limited" role="status" aria-live="polite">
+                    {format!("You can send again in {left} s")}
+                </p>
+            }
+        })
+    }
+}
+
+/// While a reply waits for one of the server's model slots: its place in line.
+#[component]
+pub fn QueuedNotice() -> impl IntoView {
+    let store = AxeStore::expect();
+    move || {
+        store.queued.get().map(|(_, position)| {
+            let ahead = position.saturating_sub(1);
+            let text = if ahead == 0 {
+                "Waiting for the model: your reply is next.".to_owned()
+            } else {
+                format!("Waiting for the model: {ahead} ahead of yours.")
+            };
+            view! { <p class="hint queued" role="status">{text}</p> }
+        })
     }
 }
 

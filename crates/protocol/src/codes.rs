@@ -23,7 +23,8 @@ pub enum ErrorCode {
     UnknownFile,
     /// A diff was made from a version of the file that has changed since; it was not applied.
     StaleDiff,
-    /// The session sent more messages than its rate allows; the message was not processed.
+    /// The sender went over a rate limit; the message was not processed. `retry_after_ms` says
+    /// when to send it again.
     RateLimited,
     /// A reply is still being generated for this session; stop it or wait.
     Busy,
@@ -36,6 +37,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Whether a message refused with this code may succeed when sent again unchanged: the
+    /// client keeps it and resends it later (after `retry_after_ms` for `rate_limited`, once
+    /// the reply is over for `busy`, on the next connect for `internal`). Any other refusal
+    /// is final.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::RateLimited | Self::Busy | Self::Internal)
+    }
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

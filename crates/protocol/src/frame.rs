@@ -45,6 +45,14 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
             "a frame must be a JSON object",
         ));
     };
+    if object.values().any(holds_nul) {
+        // PostgreSQL cannot store U+0000 in text, and no editor content needs it: refused the
+        // same way on every backend.
+        return Err(DecodeError::new(
+            ErrorCode::InvalidPayload,
+            "text may not contain the NUL character (U+0000)",
+        ));
+    }
 
     let id = match object.remove("id") {
         None | Some(Value::Null) => None,
@@ -104,6 +112,18 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
         ));
     }
     Ok(ClientFrame { id, message })
+}
+
+/// Whether any string in `value` (keys included) holds U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, v)| key.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// A decoded server frame: the message and, for history, its place in the session.
@@ -185,6 +205,14 @@ mod tests {
             code_of(r#"{"type":"ping","id":3}"#),
             ErrorCode::InvalidPayload
         );
+        assert_eq!(
+            code_of(r#"{"type":"chat","id":"c-1","payload":{"message":"a\u0000b"}}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert!(decode_client_frame(
+            r#"{"type":"chat","id":"c-1","payload":{"message":"bell\u0007"}}"#
+        )
+        .is_ok());
     }
 
     #[test]

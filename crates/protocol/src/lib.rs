@@ -47,3 +47,14 @@ pub const CLOSE_SLOW_CONSUMER: u16 = 4002;
 
 /// Close code the server uses when a connection has been silent for longer than the idle limit.
 pub const CLOSE_IDLE_TIMEOUT: u16 = 4003;
+
+/// Close code the server uses when the token a connection was opened with expires: the client
+/// gets a fresh token and reconnects (its outbox resends whatever was not acknowledged).
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4401;
+
+/// The WebSocket subprotocol of this protocol. Browsers, which cannot set headers on a
+/// WebSocket, offer it together with `axe.bearer.<token>`; the server answers with it.
+pub const SUBPROTOCOL: &str = "axe.v1";
+
+/// The prefix of the subprotocol entry that carries a browser's token.
+pub const BEARER_SUBPROTOCOL_PREFIX: &str = "axe.bearer.";

@@ -74,10 +74,24 @@ pub enum ServerMessage {
         code: ErrorCode,
         /// A human-readable explanation.
         message: String,
-        /// The frame `id` of the client message that was refused, when it had one. Such a
-        /// message will be refused again, so the client stops resending it.
+        /// The frame `id` of the client message that was refused, when it had one. Unless the
+        /// code is retryable ([`ErrorCode::is_retryable`]) the message will be refused again,
+        /// so the client stops resending it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         id: Option<String>,
+        /// For `rate_limited`: how long to wait before sending again, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    /// Sent while a chat's reply waits for one of the server's model slots (every slot is busy
+    /// with other sessions' replies), and again whenever its place in the queue changes. The
+    /// client shows that the reply is waiting; it starts with `chat_delta` as usual, and Stop
+    /// cancels it while it waits.
+    ChatQueued {
+        /// The reply that waits.
+        message_id: String,
+        /// Its place in the queue: 1 is next.
+        position: u32,
     },
 }
 
@@ -88,6 +102,7 @@ impl ServerMessage {
             code,
             message: message.into(),
             id: None,
+            retry_after_ms: None,
         }
     }
 
@@ -97,6 +112,18 @@ impl ServerMessage {
             code,
             message: message.into(),
             id: id.map(str::to_owned),
+            retry_after_ms: None,
+        }
+    }
+
+    /// An `error rate_limited` for the client message `id`: not processed; send it again after
+    /// `retry_after_ms`.
+    pub fn rate_limited(message: impl Into<String>, id: Option<&str>, retry_after_ms: u64) -> Self {
+        Self::Error {
+            code: ErrorCode::RateLimited,
+            message: message.into(),
+            id: id.map(str::to_owned),
+            retry_after_ms: Some(retry_after_ms),
         }
     }
 
@@ -112,6 +139,7 @@ impl ServerMessage {
             Self::DiffResolved { .. } => "diff_resolved",
             Self::Pong { .. } => "pong",
             Self::Error { .. } => "error",
+            Self::ChatQueued { .. } => "chat_queued",
         }
     }
 

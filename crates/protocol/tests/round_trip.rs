@@ -70,6 +70,7 @@ fn every_server_message_round_trips_through_its_saved_example() {
         "error",
         "ack",
         "user_message",
+        "chat_queued",
     ] {
         assert!(
             seen_types.iter().any(|t| t == kind),

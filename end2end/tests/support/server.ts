@@ -15,7 +15,11 @@ export class AxeServer {
   /** A SQLite file of this server's own, kept across stop and start like a real deployment's. */
   readonly databaseUrl: string;
 
-  constructor(readonly port: number) {
+  constructor(
+    readonly port: number,
+    /** Extra environment for the server, e.g. a lower rate limit. */
+    readonly env: Record<string, string> = {},
+  ) {
     this.url = `http://127.0.0.1:${port}`;
     const folder = mkdtempSync(path.join(os.tmpdir(), `axe-e2e-${port}-`));
     this.databaseUrl = `sqlite:${path.join(folder, "axe.db")}`;
@@ -31,6 +35,7 @@ export class AxeServer {
         AXE_DATABASE_URL: this.databaseUrl,
         LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
         AXE_LOG: process.env.AXE_LOG ?? "warn",
+        ...this.env,
       },
       stdio: ["ignore", "inherit", "inherit"],
     });
@@ -66,9 +71,9 @@ export class AxeServer {
   }
 }
 
-/** A server on a port of its own for this worker. */
-export async function startServer(): Promise<AxeServer> {
-  const server = new AxeServer(nextPort++);
+/** A server on a port of its own for this worker, with `env` added to its environment. */
+export async function startServer(env: Record<string, string> = {}): Promise<AxeServer> {
+  const server = new AxeServer(nextPort++, env);
   await server.start();
   return server;
 }

@@ -19,3 +19,27 @@ export async function sendMessage(page: Page, text: string): Promise<void> {
   await input.fill(text);
   await input.press("Enter");
 }
+
+/** The session and token the widget keeps in localStorage. */
+export interface Credentials {
+  session_id: string;
+  token: string;
+  expires_at: number;
+}
+
+/** The widget's credentials in `page`. */
+export async function credentials(page: Page): Promise<Credentials> {
+  const saved = await page.evaluate(() => localStorage.getItem("axe.credentials"));
+  expect(saved, "the widget keeps its credentials").not.toBeNull();
+  return JSON.parse(saved!);
+}
+
+/** Everything the server stored about the page's session, fetched with the page's token. */
+export async function exportSession(page: Page, baseUrl: string): Promise<any> {
+  const { session_id, token } = await credentials(page);
+  const response = await fetch(`${baseUrl}/api/axe/sessions/${session_id}/export`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  expect(response.status).toBe(200);
+  return response.json();
+}

@@ -8,7 +8,9 @@ use futures_util::{SinkExt, StreamExt};
 use std::{collections::HashMap, process::ExitCode, time::Instant};
 use tokio_tungstenite::{
     connect_async_with_config,
-    tungstenite::{protocol::WebSocketConfig, Message},
+    tungstenite::{
+        client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig, Message,
+    },
     MaybeTlsStream, WebSocketStream,
 };
 
@@ -63,12 +65,36 @@ fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-async fn open(url: &str, index: usize) -> Result<Socket, String> {
+/// An anonymous token from the server's sessions API (the WebSocket URL's host, over HTTP).
+async fn token(url: &str) -> Result<String, String> {
+    let http = url
+        .replacen("ws://", "http://", 1)
+        .replacen("wss://", "https://", 1);
+    let grant: serde_json::Value = reqwest::Client::new()
+        .post(format!("{http}/api/axe/sessions"))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| format!("cannot get a token: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("cannot read the token: {e}"))?;
+    grant["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| "the sessions API gave no token".into())
+}
+
+async fn open(url: &str, token: &str, index: usize) -> Result<Socket, String> {
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = 4096;
     config.write_buffer_size = 0;
-    let address = format!("{url}/api/axe/ws/load-{index}");
-    let (socket, _) = connect_async_with_config(address, Some(config), false)
+    let mut request = format!("{url}/api/axe/ws/load-{index}")
+        .into_client_request()
+        .map_err(|e| e.to_string())?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
+    request.headers_mut().insert("Authorization", bearer);
+    let (socket, _) = connect_async_with_config(request, Some(config), false)
         .await
         .map_err(|e| format!("session {index}: {e}"))?;
     Ok(socket)
@@ -101,11 +127,13 @@ fn percentile(sorted: &[u128], p: f64) -> u128 {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    // One subject owns every session (the bench raises AXE_MAX_SESSIONS_PER_SUBJECT).
+    let token = token(&args.url).await?;
     let before = args.server_pid.and_then(rss_kib);
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(args.sessions);
     let mut pending = futures_util::stream::iter(0..args.sessions)
-        .map(|i| open(&args.url, i))
+        .map(|i| open(&args.url, &token, i))
         .buffered(CONNECT_CONCURRENCY);
     while let Some(socket) = pending.next().await {
         sockets.push(socket?);

@@ -2,7 +2,7 @@
 
 use super::{Limits, Refusal};
 use crate::{
-    session::{FileState, SessionState, MAX_FILES_PER_SESSION},
+    session::{FileState, SessionState},
     storage::Change,
 };
 use protocol::ErrorCode;
@@ -54,10 +54,10 @@ pub fn store(
                     ),
                 ));
             };
-            if session.files.len() >= MAX_FILES_PER_SESSION {
+            if session.files.len() >= limits.max_files {
                 return Err(Refusal::new(
                     ErrorCode::MessageTooLarge,
-                    format!("a session holds at most {MAX_FILES_PER_SESSION} files"),
+                    format!("a session holds at most {} files", limits.max_files),
                 ));
             }
             session
@@ -103,5 +103,24 @@ mod tests {
         };
         assert!(run(&mut session, same).is_empty());
         assert_eq!(session.files["f1"].version, 1);
+    }
+
+    #[test]
+    fn a_session_holds_a_bounded_number_of_files() {
+        let mut session = crate::session::SessionState::default();
+        let file = |n: usize| ClientMessage::FileUpdated {
+            file_id: format!("f{n}"),
+            content: "x".into(),
+            name: Some(format!("f{n}.rs")),
+            language: Some("rust".into()),
+        };
+        for n in 0..LIMITS.max_files {
+            assert!(run(&mut session, file(n)).is_empty());
+        }
+        assert_eq!(
+            error_code(&run(&mut session, file(LIMITS.max_files))),
+            ErrorCode::MessageTooLarge
+        );
+        assert_eq!(session.files.len(), LIMITS.max_files);
     }
 }

@@ -20,12 +20,15 @@ use crate::{
     session::{Effects, SessionState},
 };
 use protocol::{ClientMessage, ErrorCode, MessageId, ServerMessage, SessionId};
+use std::time::Duration;
 
 /// Limits and budgets the commands apply.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Largest chat text or file content, in bytes.
     pub max_text_bytes: usize,
+    /// Most files one session may hold.
+    pub max_files: usize,
     /// How much of the file and conversation goes into a prompt.
     pub prompt: PromptBudget,
 }
@@ -50,6 +53,8 @@ pub struct Refusal {
     pub code: ErrorCode,
     /// What the sender can do about it.
     pub message: String,
+    /// For a rate limit: when the message may be sent again.
+    pub retry_after: Option<Duration>,
 }
 
 impl Refusal {
@@ -58,12 +63,31 @@ impl Refusal {
         Self {
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
-    /// The `error` naming the refused message `id`, so its sender stops resending it.
+    /// Over a rate limit: not processed, and not recorded as seen, so the same message sent
+    /// again after `wait` is processed.
+    pub fn rate_limited(message: impl Into<String>, wait: Duration) -> Self {
+        Self {
+            retry_after: Some(wait),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
+    }
+
+    /// The `error` naming the refused message `id`, so its sender knows which one it was (and,
+    /// unless the code is retryable, stops resending it).
     pub fn to_message(&self, id: Option<&MessageId>) -> ServerMessage {
-        ServerMessage::refusal(self.code, self.message.clone(), id.map(MessageId::as_str))
+        let id = id.map(MessageId::as_str);
+        match self.retry_after {
+            Some(wait) => ServerMessage::rate_limited(
+                self.message.clone(),
+                id,
+                u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            ),
+            None => ServerMessage::refusal(self.code, self.message.clone(), id),
+        }
     }
 
     /// Content over the size limit.
@@ -135,6 +159,7 @@ pub(crate) mod tests {
 
     pub const LIMITS: Limits = Limits {
         max_text_bytes: 1024,
+        max_files: 4,
         prompt: PromptBudget {
             file_chars: 1000,
             history_turns: 10,

@@ -1,6 +1,17 @@
-//! The plain HTTP endpoints beside the WebSocket: health checks, the session export, and the
-//! session id path parameter they share with the upgrade.
+//! The plain HTTP side of `/api/axe/` and the health checks.
+//!
+//! - [`error`]: how every refusal is answered (status, JSON body, headers).
+//! - [`origin`]: the origin check and CORS in front of `/api/axe/`.
+//! - [`access`]: the caller's token, session ownership, rate-limit keys.
+//! - [`session_path`]: the checked `{session_id}` path parameter.
+//! - [`sessions`]: creating sessions and tokens, checking access.
+//! - [`export`]: everything stored about a session, for its owner.
+//! - [`health`]: `/healthz` and `/readyz`.
 
+pub mod access;
+pub mod error;
 pub mod export;
 pub mod health;
+pub mod origin;
 pub mod session_path;
+pub mod sessions;

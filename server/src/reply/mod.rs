@@ -7,8 +7,10 @@
 //! # Layout
 //! - this file: [`Job`], [`Replies`] (start, stop, catch up, drain) and the reply task.
 //! - [`running`]: the bookkeeping of replies in progress.
+//! - [`slots`]: at most `AXE_LLM_CONCURRENCY` replies at the model at once; the rest in line.
 
 pub mod running;
+pub mod slots;
 
 use crate::{
     llm::{LlmError, LlmEvent, LlmRequest, Provider},
@@ -18,7 +20,8 @@ use crate::{
 };
 use futures_util::StreamExt;
 use protocol::{ChatMetadata, ErrorCode, FinishReason, ServerMessage, SessionId, Usage};
-use running::{Handle, Running};
+use running::{Handle, Running, SharedText};
+use slots::{Slot, Slots};
 use std::{convert::Infallible, sync::Arc, sync::PoisonError, time::Duration};
 use tokio_util::task::TaskTracker;
 
@@ -44,6 +47,8 @@ pub struct Replies {
     sessions: SessionStore,
     provider: Arc<dyn Provider>,
     running: Running,
+    /// The model slots and the line for them.
+    slots: Slots,
     /// Raised at shutdown: every reply ends as `interrupted` and is stored.
     shutdown: ShutdownListener,
     /// Every reply task, so shutdown can wait for them before the database closes.
@@ -60,16 +65,19 @@ impl std::fmt::Debug for Replies {
 }
 
 impl Replies {
-    /// Replies from `provider`, concluded in `sessions`, ended when `shutdown` is raised.
+    /// Replies from `provider`, at most `concurrency` at once, concluded in `sessions`, ended
+    /// when `shutdown` is raised.
     pub fn new(
         sessions: SessionStore,
         provider: Arc<dyn Provider>,
+        concurrency: usize,
         shutdown: ShutdownListener,
     ) -> Self {
         Self {
             sessions,
             provider,
             running: Running::default(),
+            slots: Slots::new(concurrency),
             shutdown,
             tasks: TaskTracker::new(),
         }
@@ -120,17 +128,80 @@ impl Replies {
         0
     }
 
-    /// Streams one reply to the session, then concludes it.
+    /// Waits for a model slot, streams one reply to the session, then concludes it.
     #[tracing::instrument(name = "reply", skip_all, fields(session = %job.session, message = %job.message_id))]
     async fn run(self, mut job: Job, handle: Handle) {
         let Handle { mut stopped, text } = handle;
-        let model = self.provider.model().to_owned();
+        let mut shutdown = self.shutdown.clone();
+        let slot = tokio::select! {
+            slot = self.wait_for_slot(&job) => Ok(slot),
+            _ = &mut stopped => Err(Ending::by(FinishReason::Stopped)),
+            _ = shutdown.wait() => Err(Ending::by(FinishReason::Interrupted)),
+        };
+        let ending = match slot {
+            Ok(slot) => {
+                let ending = self
+                    .stream(&mut job, &mut stopped, &mut shutdown, &text)
+                    .await;
+                // Free for the next in line as soon as the model is done with this one.
+                drop(slot);
+                ending
+            }
+            Err(ending) => ending,
+        };
+        let text = std::mem::take(&mut *text.lock().unwrap_or_else(PoisonError::into_inner));
+        self.conclude(job, text, ending).await;
+    }
+
+    /// A model slot: at once if one is free, else after waiting in line, telling the session
+    /// its place whenever it changes.
+    async fn wait_for_slot(&self, job: &Job) -> Option<Slot> {
+        if let Some(slot) = self.slots.try_take() {
+            return Some(slot);
+        }
+        let mut ticket = self.slots.line_up();
+        let take = self.slots.take();
+        tokio::pin!(take);
+        let mut told = 0;
+        loop {
+            let place = ticket.place();
+            if place != told {
+                told = place;
+                self.running.set_queued(&job.session, Some(place));
+                let waiting = ServerMessage::ChatQueued {
+                    message_id: job.message_id.clone(),
+                    position: place,
+                };
+                // Not connected now: the catch-up tells a returning client.
+                let _ = self
+                    .sessions
+                    .send_live(&job.session, waiting, DELIVERY_PATIENCE)
+                    .await;
+            }
+            tokio::select! {
+                slot = &mut take => {
+                    self.running.set_queued(&job.session, None);
+                    return slot;
+                }
+                _ = ticket.changed() => {}
+            }
+        }
+    }
+
+    /// Streams the model's reply as `chat_delta`s until it finishes, fails, is stopped, or the
+    /// server shuts down.
+    async fn stream(
+        &self,
+        job: &mut Job,
+        stopped: &mut tokio::sync::oneshot::Receiver<()>,
+        shutdown: &mut ShutdownListener,
+        text: &SharedText,
+    ) -> Ending {
         // The prompt goes to the provider; the rest of the job is needed to store the reply.
         let mut stream = self.provider.stream(std::mem::take(&mut job.request));
-        let mut shutdown = self.shutdown.clone();
         let ending = loop {
             tokio::select! {
-                _ = &mut stopped => break Ending::by(FinishReason::Stopped),
+                _ = &mut *stopped => break Ending::by(FinishReason::Stopped),
                 _ = shutdown.wait() => break Ending::by(FinishReason::Interrupted),
                 event = stream.next() => match event {
                     Some(Ok(LlmEvent::Delta(delta))) => {
@@ -161,7 +232,12 @@ impl Replies {
         };
         // Dropping the stream closes the request to the model now, so it stops generating.
         drop(stream);
-        let text = std::mem::take(&mut *text.lock().unwrap_or_else(PoisonError::into_inner));
+        ending
+    }
+
+    /// Tells the session how the reply ended and stores it in the session's transaction.
+    async fn conclude(&self, job: Job, text: String, ending: Ending) {
+        let model = self.provider.model().to_owned();
         if let Some(error) = &ending.error {
             tracing::warn!(%error, "the model failed");
             let notice = ServerMessage::error(ErrorCode::ModelError, error.to_string());
@@ -184,7 +260,7 @@ impl Replies {
                 &job.session,
                 None,
                 Delivery::Patient(DELIVERY_PATIENCE),
-                |session| Ok::<_, Infallible>(conclude(session, &job, text, model, ending)),
+                |session| Ok::<_, Infallible>(fold(session, &job, text, model, ending)),
                 // Under the session's lock: a chat right after this reply's end is not busy.
                 |()| running.finish(&job.session, &job.message_id),
             )
@@ -228,7 +304,7 @@ impl Ending {
 }
 
 /// Folds a finished reply into the session: the conversation, its diffs, and what to store.
-fn conclude(
+fn fold(
     session: &mut SessionState,
     job: &Job,
     text: String,

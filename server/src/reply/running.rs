@@ -20,6 +20,8 @@ struct Entry {
     stop: Option<oneshot::Sender<()>>,
     /// The text so far.
     text: SharedText,
+    /// Its place in the line for a model slot, while it waits for one.
+    queued: Option<u32>,
 }
 
 /// The replies in progress, by session. Cheap to clone.
@@ -63,19 +65,36 @@ impl Running {
                 message_id: message_id.to_owned(),
                 stop: Some(stop),
                 text: text.clone(),
+                queued: None,
             },
         );
         Some(Handle { stopped, text })
     }
 
-    /// Queues for `outbound` the reply in progress for `session`, if any, as one `chat_delta`
-    /// at offset 0 holding all the text so far. For a connection that just joined, after its
-    /// replay: later deltas then continue exactly where this one ends.
+    /// Records the place in line of `session`'s reply (`None` once it has a slot).
+    pub fn set_queued(&self, session: &SessionId, place: Option<u32>) {
+        if let Some(entry) = self.lock().get_mut(session) {
+            entry.queued = place;
+        }
+    }
+
+    /// Queues for `outbound` the reply in progress for `session`, if any: its place in line
+    /// while it waits for a model slot, else one `chat_delta` at offset 0 holding all the text
+    /// so far. For a connection that just joined, after its replay: later deltas then continue
+    /// exactly where this one ends.
     pub fn catch_up(&self, session: &SessionId, outbound: &mpsc::Sender<String>) {
         let entries = self.lock();
         let Some(entry) = entries.get(session) else {
             return;
         };
+        if let Some(position) = entry.queued {
+            let waiting = ServerMessage::ChatQueued {
+                message_id: entry.message_id.clone(),
+                position,
+            };
+            let _ = outbound.try_send(waiting.to_json());
+            return;
+        }
         // Read and queued under the text lock: a piece added after this read is queued after
         // this frame too, so the client's copy never skips one.
         let text = entry.text.lock().unwrap_or_else(PoisonError::into_inner);

@@ -17,11 +17,11 @@ pub mod proposals;
 pub mod state;
 
 pub use conversation::{Role, Turn};
-pub use state::{FileState, SessionState, MAX_FILES_PER_SESSION, MAX_HISTORY_TURNS};
+pub use state::{FileState, SessionState, MAX_HISTORY_TURNS};
 
 use crate::{
     registry::{Registration, Registry, SendError},
-    storage::{read::Export, Batch, Change, Storage, StorageError},
+    storage::{owners::Claim, read::Export, Batch, Change, Storage, StorageError},
 };
 use protocol::{encode_server_frame, MessageId, ServerMessage, SessionId};
 use std::{
@@ -364,6 +364,18 @@ impl SessionStore {
         session: &SessionId,
     ) -> Result<Vec<(String, String)>, StorageError> {
         self.storage.current_files(session).await
+    }
+
+    /// Claims `session` for `subject` (see [`Storage::claim_session`]).
+    pub async fn claim(
+        &self,
+        session: &SessionId,
+        subject: &str,
+        max_per_subject: usize,
+    ) -> Result<Claim, StorageError> {
+        self.storage
+            .claim_session(session, subject, max_per_subject)
+            .await
     }
 
     /// Everything stored about `session`.

@@ -9,8 +9,6 @@ use crate::{
 use protocol::DiffProposal;
 use std::collections::HashMap;
 
-/// Most files one session may hold; bounds the memory a single client can make us use.
-pub const MAX_FILES_PER_SESSION: usize = 64;
 /// Most undecided diffs one session may hold; the oldest is dropped beyond this.
 pub const MAX_PENDING_DIFFS: usize = 64;
 /// Most conversation turns one session keeps for prompts; the oldest is dropped beyond this.

@@ -6,7 +6,9 @@
 //! - [`write`]: the one transaction each processed message becomes ([`Batch`], [`Change`]).
 //! - [`read`]: loading a session, the events a client missed, a session's export.
 //! - [`recovery`]: what start-up does about replies a crash interrupted.
+//! - [`owners`]: which subject owns a session; secrets the server keeps for itself.
 
+pub mod owners;
 pub mod read;
 pub mod recovery;
 pub mod write;
@@ -17,7 +19,11 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
     AnyPool, ConnectOptions,
 };
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 /// The migrations in `server/migrations`, embedded in the binary.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -56,6 +62,8 @@ pub enum Backend {
 pub struct Storage {
     pool: AnyPool,
     backend: Backend,
+    /// The database file, for SQLite.
+    sqlite_file: Option<PathBuf>,
 }
 
 impl Storage {
@@ -70,9 +78,12 @@ impl Storage {
         } else {
             return Err(StorageError::UnsupportedUrl(url.to_owned()));
         };
-        let url = match backend {
-            Backend::Sqlite => sqlite_url(url)?,
-            Backend::Postgres => url.to_owned(),
+        let (url, sqlite_file) = match backend {
+            Backend::Sqlite => {
+                let (url, file) = sqlite_url(url)?;
+                (url, Some(file))
+            }
+            Backend::Postgres => (url.to_owned(), None),
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let pool = AnyPoolOptions::new()
@@ -104,7 +115,16 @@ impl Storage {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_file,
+        })
+    }
+
+    /// The database file, when it is SQLite.
+    pub fn sqlite_file(&self) -> Option<&Path> {
+        self.sqlite_file.as_deref()
     }
 
     /// Which database this is.
@@ -123,8 +143,9 @@ impl Storage {
     }
 }
 
-/// Makes sure a SQLite URL creates its file, and that the file's folder exists.
-fn sqlite_url(url: &str) -> Result<String, StorageError> {
+/// Makes sure a SQLite URL creates its file, and that the file's folder exists; returns the
+/// URL to connect with and the file.
+fn sqlite_url(url: &str) -> Result<(String, PathBuf), StorageError> {
     let rest = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -140,13 +161,14 @@ fn sqlite_url(url: &str) -> Result<String, StorageError> {
     {
         std::fs::create_dir_all(folder)?;
     }
-    Ok(if rest.contains("mode=") {
+    let url = if rest.contains("mode=") {
         format!("sqlite://{rest}")
     } else if rest.contains('?') {
         format!("sqlite://{rest}&mode=rwc")
     } else {
         format!("sqlite://{rest}?mode=rwc")
-    })
+    };
+    Ok((url, PathBuf::from(path)))
 }
 
 /// Now, in Unix milliseconds, for the `*_at` columns.
@@ -181,7 +203,7 @@ mod tests {
             .fetch_one(again.pool())
             .await
             .unwrap();
-        assert_eq!(applied, 1);
+        assert_eq!(applied, MIGRATOR.migrations.len() as i64);
         again.close().await;
         std::fs::remove_dir_all(folder).unwrap();
     }

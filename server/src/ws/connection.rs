@@ -9,17 +9,18 @@
 //! consumer, shutdown), tells the writer which close frame to send, and unregisters.
 
 use crate::{
-    commands::{self, Context, Limits},
+    commands::{self, Context, Limits, Refusal},
     registry::Kick,
     session::{ClientStamp, Delivery, ReplayFailure, Transacted},
-    state::AppState,
+    state::{AppState, ConnectionSlot},
+    throttle::{Bucket, Rate},
 };
 use axum::extract::ws::{CloseFrame, Message};
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use protocol::{
     decode_client_frame, ClientFrame, ClientMessage, ErrorCode, ServerMessage, SessionId,
 };
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// How long the writer may take to send its close frame before it is abandoned.
@@ -42,8 +43,12 @@ pub enum End {
     ClientGone,
     /// The peer broke the WebSocket protocol.
     TransportError,
+    /// A text frame was not UTF-8.
+    InvalidUtf8,
     /// The server is shutting down.
     ServerShutdown,
+    /// The token the connection was opened with expired.
+    TokenExpired,
 }
 
 impl End {
@@ -56,7 +61,9 @@ impl End {
             End::SlowConsumer => (protocol::CLOSE_SLOW_CONSUMER, "slow_consumer"),
             End::TooLarge => (1009, "message_too_large"),
             End::TransportError => (1002, "protocol_error"),
+            End::InvalidUtf8 => (1007, "invalid_utf8"),
             End::ServerShutdown => (1001, "server_shutting_down"),
+            End::TokenExpired => (protocol::CLOSE_TOKEN_EXPIRED, "token_expired"),
         };
         Some(CloseFrame {
             code,
@@ -65,14 +72,32 @@ impl End {
     }
 }
 
-/// Serves one upgraded connection for `session` until it ends; the client has the history up to
-/// `last_seq`.
-#[tracing::instrument(name = "connection", skip_all, fields(session = %session))]
-pub async fn serve<W, R>(sink: W, stream: R, session: SessionId, last_seq: u64, state: AppState)
+/// What the gate in front of the socket established.
+#[derive(Debug)]
+pub struct Opened {
+    /// The session, owned by the caller.
+    pub session: SessionId,
+    /// The newest history `seq` the client has.
+    pub last_seq: u64,
+    /// When the caller's token expires (Unix seconds): the connection closes then with 4401.
+    pub expires_at: u64,
+    /// This connection's place in the count of open connections.
+    pub slot: ConnectionSlot,
+}
+
+/// Serves one upgraded connection until it ends.
+#[tracing::instrument(name = "connection", skip_all, fields(session = %opened.session))]
+pub async fn serve<W, R>(sink: W, stream: R, opened: Opened, state: AppState)
 where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    let Opened {
+        session,
+        last_seq,
+        expires_at,
+        slot: _slot,
+    } = opened;
     // Held until this function returns, so shutdown can wait for every connection to finish.
     let _open = state.connections_open.clone();
     let (outbound_tx, outbound_rx) = mpsc::channel(state.config.outbound_queue);
@@ -87,10 +112,16 @@ where
         .await;
     tracing::debug!(connection = registration.connection_id, "connected");
 
+    let frames = state.config.limits.frames_per_sec;
     let mut reader = Reader {
         session: &session,
         state: &state,
         outbound: outbound_tx,
+        frames: Bucket::new(
+            Rate::per_second(frames, frames.saturating_mul(2)),
+            Instant::now(),
+        ),
+        expires: token_deadline(expires_at, state.auth.leeway()),
     };
     let end = match caught_up {
         Ok(()) => reader.run(stream, registration.kicked).await,
@@ -101,7 +132,7 @@ where
     state.sessions.leave(&session, registration.connection_id);
     let close = end.close_frame();
     match end {
-        End::TooLarge | End::SlowConsumer | End::TransportError => {
+        End::TooLarge | End::SlowConsumer | End::TransportError | End::InvalidUtf8 => {
             tracing::warn!(?end, "connection closed by the server")
         }
         _ => tracing::debug!(?end, "connection ended"),
@@ -121,6 +152,15 @@ where
     }
 }
 
+/// When a token that expires at `expires_at` (Unix seconds) stops being accepted, with the
+/// leeway, as a point on the runtime's clock.
+fn token_deadline(expires_at: u64, leeway: Duration) -> tokio::time::Instant {
+    let now = crate::auth::now_secs();
+    let left = Duration::from_secs(expires_at.saturating_sub(now)) + leeway;
+    // Far-future tokens would overflow the clock; a year is as good as never here.
+    tokio::time::Instant::now() + left.min(Duration::from_secs(365 * 24 * 3600))
+}
+
 /// The reading half's context.
 struct Reader<'a> {
     session: &'a SessionId,
@@ -128,6 +168,10 @@ struct Reader<'a> {
     /// Encoded frames for the writer. Text rather than `ServerMessage`: the channel allocates
     /// its slots in blocks of 32, and 32 strings cost 0.75 KiB where 32 messages cost 5.3 KiB.
     outbound: mpsc::Sender<String>,
+    /// Every frame this connection sends takes a token.
+    frames: Bucket,
+    /// When the connection's token stops being valid.
+    expires: tokio::time::Instant,
 }
 
 impl Reader<'_> {
@@ -147,6 +191,7 @@ impl Reader<'_> {
                     Err(_) => End::TakenOver,
                 },
                 _ = shutdown.wait() => return End::ServerShutdown,
+                _ = tokio::time::sleep_until(self.expires) => return End::TokenExpired,
                 next = tokio::time::timeout(idle, stream.next()) => {
                     let message = match next {
                         Err(_) => return End::Idle,
@@ -192,6 +237,17 @@ impl Reader<'_> {
                 return vec![ServerMessage::error(error.code, error.message)];
             }
         };
+        if let Err(wait) = self.frames.take(Instant::now()) {
+            let limits = &self.state.config.limits;
+            let message = format!(
+                "at most {} messages a second ({} at once); send this one again in {} ms",
+                limits.frames_per_sec,
+                limits.frames_per_sec.saturating_mul(2),
+                wait.as_millis()
+            );
+            let id = frame.id.as_ref().map(protocol::MessageId::as_str);
+            return vec![ServerMessage::rate_limited(message, id, millis(wait))];
+        }
         match &frame.message {
             // Pings are the only traffic of idle sessions; they need no session state.
             ClientMessage::Ping { ts } => vec![ServerMessage::Pong { ts: ts.clone() }],
@@ -222,8 +278,10 @@ impl Reader<'_> {
         let session = self.session;
         let limits = Limits {
             max_text_bytes: state.config.max_file_bytes,
+            max_files: state.config.limits.max_files_per_session,
             prompt: state.config.prompt_budget,
         };
+        let is_chat = matches!(message, ClientMessage::Chat { .. });
         let stamp = ClientStamp {
             id: &id,
             kind: message.type_name(),
@@ -235,6 +293,20 @@ impl Reader<'_> {
                 Some(stamp),
                 Delivery::Now,
                 |loaded| {
+                    // After the de-duplication: a resent chat that was stored already is
+                    // acknowledged, not counted.
+                    if is_chat {
+                        state.limiters.chats.take(session).map_err(|wait| {
+                            Refusal::rate_limited(
+                                format!(
+                                    "at most {} chat messages a minute; send this one again in {:.1} s",
+                                    state.config.limits.chats_per_min,
+                                    wait.as_secs_f64()
+                                ),
+                                wait,
+                            )
+                        })?;
+                    }
                     let context = Context {
                         session,
                         id: &id,
@@ -269,12 +341,18 @@ fn storage_failed(error: &crate::storage::StorageError) -> ServerMessage {
     )
 }
 
+/// A wait in whole milliseconds, for `retry_after_ms`.
+fn millis(wait: Duration) -> u64 {
+    u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Maps a read error to the way the connection ends.
 fn classify(error: axum::Error) -> End {
     use tokio_tungstenite::tungstenite::{error::ProtocolError, Error as WsError};
     let inner = error.into_inner();
     match inner.downcast_ref::<WsError>() {
         Some(WsError::Capacity(_)) => End::TooLarge,
+        Some(WsError::Utf8(_)) => End::InvalidUtf8,
         Some(
             WsError::Io(_)
             | WsError::ConnectionClosed

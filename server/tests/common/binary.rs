@@ -4,28 +4,39 @@ use super::EVENT_TIMEOUT;
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
-    sync::mpsc,
+    sync::{mpsc, Arc, Mutex},
     thread,
 };
+
+/// Every line the server wrote to stdout so far.
+pub type Log = Arc<Mutex<Vec<String>>>;
 
 /// Spawns `command` (the server binary) and returns once it logs "listening on". Its stdout is
 /// drained for the whole life of the process, so the server never blocks on a full pipe.
 pub fn spawn_listening(command: &mut Command) -> Child {
+    spawn_logged(command).0
+}
+
+/// Like [`spawn_listening`], also keeping every line the server writes to stdout.
+pub fn spawn_logged(command: &mut Command) -> (Child, Log) {
     let mut child = command
         .stdout(Stdio::piped())
         .spawn()
         .expect("the server starts");
     let stdout = child.stdout.take().expect("stdout");
     let (ready_tx, ready_rx) = mpsc::channel();
+    let log = Log::default();
+    let kept = log.clone();
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains("listening on") {
                 let _ = ready_tx.send(());
             }
+            kept.lock().unwrap().push(line);
         }
     });
     ready_rx
         .recv_timeout(EVENT_TIMEOUT)
         .expect("the server logs that it is listening");
-    child
+    (child, log)
 }

@@ -12,6 +12,9 @@ use std::{
 pub struct TestDb {
     /// What `AXE_DATABASE_URL` would be.
     pub url: String,
+    /// The token the last test server on this database acted with, so a server restarted on
+    /// it acts as the same subject (its sessions stay its own).
+    pub token: Option<String>,
     /// A SQLite file's folder, removed on drop. PostgreSQL test databases live in the throwaway
     /// cluster the test command starts, so they are left for it to remove.
     folder: Option<PathBuf>,
@@ -33,6 +36,7 @@ impl TestDb {
         std::fs::create_dir_all(&folder).expect("temporary folder");
         Self {
             url: format!("sqlite:{}", folder.join("axe.db").display()),
+            token: None,
             folder: Some(folder),
         }
     }
@@ -64,6 +68,7 @@ impl TestDb {
             .expect("the URL names a database");
         Some(Self {
             url: format!("{base}/{name}"),
+            token: None,
             folder: None,
         })
     }

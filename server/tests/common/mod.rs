@@ -18,7 +18,7 @@ use std::{
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_tungstenite::{
     connect_async,
-    tungstenite::{protocol::CloseFrame, Message},
+    tungstenite::{client::IntoClientRequest, http::HeaderValue, protocol::CloseFrame, Message},
     MaybeTlsStream, WebSocketStream,
 };
 
@@ -36,6 +36,9 @@ pub struct TestServer {
     task: JoinHandle<server::error::Result<()>>,
     /// The database, removed when the server is dropped unless a test took it.
     pub db: Option<db::TestDb>,
+    /// An anonymous token from `POST /api/axe/sessions`: the subject every `connect` and
+    /// `export` of this server acts as, unless a test says otherwise.
+    pub token: String,
 }
 
 impl TestServer {
@@ -52,17 +55,29 @@ impl TestServer {
         // Replies stream as fast as they can unless a test wants time to press Stop.
         config.offline_delay = Duration::ZERO;
         config.database_url = db.url.clone();
+        // Every test connects from 127.0.0.1, usually as one subject, many times a minute;
+        // the tests of these limits set them back.
+        config.limits.connects_per_min = 1_000_000;
+        config.limits.max_sessions_per_subject = 1_000_000;
         tweak(&mut config);
+        let anonymous = config.auth.mode == server::auth::AuthMode::Anonymous;
         let options = LeptosOptions::builder().output_name("axe").build();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(listener, config, options, async move {
             let _ = stopped.await;
         }));
+        // In jwt mode the host mints tokens: the tests sign their own.
+        let token = match (&db.token, anonymous) {
+            (Some(token), _) => token.clone(),
+            (None, true) => anonymous_token(addr).await,
+            (None, false) => String::new(),
+        };
         Self {
             addr,
             stop: Some(stop),
             task,
             db: Some(db),
+            token,
         }
     }
 
@@ -74,29 +89,37 @@ impl TestServer {
     /// Opens a connection for `session` saying it has the history up to `last_seq`.
     pub async fn connect_after(&self, session: &str, last_seq: u64) -> Client {
         let url = format!("{}?last_seq={last_seq}", self.ws_url(session));
-        let (client, _) = tokio::time::timeout(EVENT_TIMEOUT, connect_async(url))
-            .await
-            .expect("connect in time")
-            .expect("handshake");
-        client
+        connect_with_token(&url, &self.token).await
     }
 
     /// Everything the server stored about `session` (its export endpoint).
     pub async fn export(&self, session: &str) -> Value {
-        let (status, body) = self
-            .http_get(&format!("/api/axe/sessions/{session}/export"))
+        let response = self
+            .request(
+                "GET",
+                &format!("/api/axe/sessions/{session}/export"),
+                &[("Authorization", &format!("Bearer {}", self.token))],
+                None,
+            )
             .await;
-        assert_eq!(status, 200, "{body}");
-        serde_json::from_str(&body).expect("export is JSON")
+        assert_eq!(response.status, 200, "{}", response.body);
+        serde_json::from_str(&response.body).expect("export is JSON")
     }
 
     /// Opens a connection for `session`.
     pub async fn connect(&self, session: &str) -> Client {
-        let (client, _) = tokio::time::timeout(EVENT_TIMEOUT, connect_async(self.ws_url(session)))
-            .await
-            .expect("connect in time")
-            .expect("handshake");
-        client
+        connect_with_token(&self.ws_url(session), &self.token).await
+    }
+
+    /// Sends an HTTP/1.1 request with `headers` and `body`.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> HttpResponse {
+        http_request(self.addr, method, path, headers, body).await
     }
 
     /// Signals shutdown (as SIGTERM would), waits for `serve` to return, and hands back the
@@ -110,7 +133,9 @@ impl TestServer {
             .expect("server stops in time")
             .expect("server task")
             .expect("server result");
-        self.db.take().expect("the database")
+        let mut db = self.db.take().expect("the database");
+        db.token = Some(self.token.clone());
+        db
     }
 
     /// Sends a plain HTTP/1.1 GET and returns the status code and body.
@@ -121,25 +146,144 @@ impl TestServer {
 
 /// Sends a plain HTTP/1.1 GET to `addr` and returns the status code and body.
 pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let response = http_request(addr, "GET", path, &[], None).await;
+    (response.status, response.body)
+}
+
+/// An HTTP response, read whole.
+#[derive(Debug)]
+pub struct HttpResponse {
+    /// The status code.
+    pub status: u16,
+    /// The headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The body (chunked bodies are joined).
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The value of header `name` (lower case), if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+/// Sends an HTTP/1.1 request to `addr` and reads the whole response.
+pub async fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("tcp");
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let body = body.unwrap_or_default();
+    if !body.is_empty() || method == "POST" {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
     stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = String::new();
-    tokio::time::timeout(EVENT_TIMEOUT, stream.read_to_string(&mut response))
+    let mut raw = Vec::new();
+    tokio::time::timeout(EVENT_TIMEOUT, stream.read_to_end(&mut raw))
         .await
         .expect("response in time")
         .expect("read");
-    let status = response
-        .split_whitespace()
-        .nth(1)
+    let response = String::from_utf8_lossy(&raw).into_owned();
+    let (head, rest) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        unchunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    HttpResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Joins a chunked body.
+fn unchunk(mut rest: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        body.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    body
+}
+
+/// A fresh anonymous session and token from `POST /api/axe/sessions` on `addr`.
+pub async fn anonymous_grant(addr: SocketAddr) -> Value {
+    let response = http_request(addr, "POST", "/api/axe/sessions", &[], None).await;
+    assert_eq!(response.status, 201, "{}", response.body);
+    response.json()
+}
+
+/// A fresh anonymous subject's token from `addr`.
+pub async fn anonymous_token(addr: SocketAddr) -> String {
+    anonymous_grant(addr).await["token"]
+        .as_str()
+        .expect("a token")
+        .to_owned()
+}
+
+/// Opens the WebSocket `url` with `token` as a bearer header.
+pub async fn connect_with_token(url: &str, token: &str) -> Client {
+    let request = ws_request(url, token);
+    let (client, _) = tokio::time::timeout(EVENT_TIMEOUT, connect_async(request))
+        .await
+        .expect("connect in time")
+        .expect("handshake");
+    client
+}
+
+/// The upgrade request for `url` carrying `token` as `Authorization: Bearer`.
+pub fn ws_request(
+    url: &str,
+    token: &str,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
+    let mut request = url.into_client_request().expect("a ws URL");
+    request.headers_mut().insert(
+        "Authorization",
+        HeaderValue::from_str(&format!("Bearer {token}")).expect("a header value"),
+    );
+    request
 }
 
 /// The message types that change state and so need a frame id.
@@ -213,12 +357,16 @@ pub async fn recv_raw(client: &mut Client) -> Value {
 }
 
 /// Waits for the next reply to what the test did, skipping the bookkeeping the tests of other
-/// features need not see: `ack`s, the echoed `user_message`, and the `seq` of history frames.
+/// features need not see: `ack`s, the echoed `user_message`, a reply's place in the line for a
+/// model slot (`chat_queued`), and the `seq` of history frames.
 /// The persistence tests read everything with [`recv_raw`].
 pub async fn recv(client: &mut Client) -> Value {
     loop {
         let mut value = recv_raw(client).await;
-        if matches!(value["type"].as_str(), Some("ack" | "user_message")) {
+        if matches!(
+            value["type"].as_str(),
+            Some("ack" | "user_message" | "chat_queued")
+        ) {
             continue;
         }
         if let Some(object) = value.as_object_mut() {

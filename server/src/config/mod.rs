@@ -1,10 +1,22 @@
 //! Configuration from environment variables, each with a documented default (see the README).
+//!
+//! # Layout
+//! - this file: [`Config`] and reading it.
+//! - [`vars`]: one parser per kind of value, with errors that name the variable.
+//! - [`security`]: authentication, allowed origins, rate and abuse limits.
+
+pub mod security;
+pub mod vars;
+
+pub use security::{AbuseLimits, AuthConfig};
 
 use crate::{
+    auth::AuthMode,
     error::{Error, Result},
     llm::{openai::OpenAiConfig, prompt::PromptBudget},
 };
 use std::{net::SocketAddr, time::Duration};
+use vars::Vars;
 
 /// Everything the server can be told at start-up.
 #[derive(Debug, Clone)]
@@ -36,6 +48,13 @@ pub struct Config {
     /// Where sessions are stored (`AXE_DATABASE_URL`; `sqlite:axe-data/axe.db`): `sqlite:PATH`
     /// for a SQLite file, created if missing, or `postgres://…` for PostgreSQL.
     pub database_url: String,
+    /// Who mints tokens and how they are checked (`AXE_AUTH`, `AXE_SECRET`, `AXE_JWT_*`).
+    pub auth: AuthConfig,
+    /// Web origins allowed to call `/api/axe/` from a browser (`AXE_ALLOWED_ORIGINS`; the
+    /// server's own, as `127.0.0.1` and `localhost`).
+    pub allowed_origins: Vec<String>,
+    /// Rate and abuse limits (`AXE_RATE_*`, `AXE_MAX_*`, `AXE_LLM_CONCURRENCY`).
+    pub limits: AbuseLimits,
 }
 
 /// The database used when `AXE_DATABASE_URL` is not set: a SQLite file beside the working
@@ -60,6 +79,14 @@ impl Config {
             },
             offline_delay: Duration::from_millis(25),
             database_url: DEFAULT_DATABASE_URL.into(),
+            auth: AuthConfig {
+                mode: AuthMode::Anonymous,
+                secret: None,
+                jwt: None,
+                leeway: Duration::from_secs(30),
+            },
+            allowed_origins: security::own_origins(addr),
+            limits: AbuseLimits::defaults(),
         }
     }
 
@@ -71,117 +98,44 @@ impl Config {
         default_addr: SocketAddr,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Self> {
-        let defaults = Self::with_addr(default_addr);
-        let seconds = |name: &'static str, default: Duration| -> Result<Duration> {
-            Ok(match lookup(name) {
-                None => default,
-                Some(raw) => Duration::from_secs(parse_positive(name, &raw)? as u64),
-            })
-        };
-        let count = |name: &'static str, default: usize| -> Result<usize> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(raw) => parse_positive(name, &raw),
-            }
-        };
-        let addr = match lookup("AXE_ADDR") {
-            None => defaults.addr,
-            Some(raw) => raw.trim().parse().map_err(|_| Error::InvalidSetting {
-                name: "AXE_ADDR",
-                value: raw.clone(),
-                reason: "expected IP:PORT, e.g. 127.0.0.1:3000".into(),
-            })?,
-        };
-        let llm = match lookup("AXE_LLM_BASE_URL").filter(|url| !url.trim().is_empty()) {
-            None => None,
-            Some(base_url) => {
-                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-                    return Err(Error::InvalidSetting {
-                        name: "AXE_LLM_BASE_URL",
-                        value: base_url,
-                        reason:
-                            "expected an http:// or https:// URL, e.g. http://127.0.0.1:8080/v1"
-                                .into(),
-                    });
-                }
-                let temperature = match lookup("AXE_LLM_TEMPERATURE") {
-                    None => 0.2,
-                    Some(raw) => match raw.trim().parse::<f32>() {
-                        Ok(t) if (0.0..=2.0).contains(&t) => t,
-                        _ => {
-                            return Err(Error::InvalidSetting {
-                                name: "AXE_LLM_TEMPERATURE",
-                                value: raw,
-                                reason: "expected a number from 0 to 2".into(),
-                            })
-                        }
-                    },
-                };
-                Some(OpenAiConfig {
-                    base_url,
-                    model: lookup("AXE_LLM_MODEL").unwrap_or_else(|| "default".into()),
-                    api_key: lookup("AXE_LLM_API_KEY").filter(|k| !k.is_empty()),
-                    temperature,
-                    max_tokens: count("AXE_LLM_MAX_TOKENS", 1024)? as u32,
-                    connect_timeout: seconds(
-                        "AXE_LLM_CONNECT_TIMEOUT_SECS",
-                        Duration::from_secs(10),
-                    )?,
-                    idle_timeout: seconds("AXE_LLM_TIMEOUT_SECS", Duration::from_secs(60))?,
-                })
-            }
-        };
-        let offline_delay = match lookup("AXE_OFFLINE_DELAY_MS") {
-            None => defaults.offline_delay,
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(ms) => Duration::from_millis(ms),
-                Err(_) => {
-                    return Err(Error::InvalidSetting {
-                        name: "AXE_OFFLINE_DELAY_MS",
-                        value: raw,
-                        reason: "expected a whole number of milliseconds".into(),
-                    })
-                }
-            },
-        };
-        let database_url = match lookup("AXE_DATABASE_URL").filter(|url| !url.trim().is_empty()) {
-            None => defaults.database_url,
-            Some(url) => {
-                let url = url.trim().to_owned();
-                let known = ["sqlite:", "postgres://", "postgresql://"];
-                if !known.iter().any(|scheme| url.starts_with(scheme)) {
-                    return Err(Error::InvalidSetting {
-                        name: "AXE_DATABASE_URL",
-                        value: url,
-                        reason: "expected sqlite:PATH or postgres://USER@HOST:PORT/DB".into(),
-                    });
-                }
-                url
-            }
-        };
+        let vars = Vars(lookup);
+        let addr = vars.parsed("AXE_ADDR", default_addr, |raw| {
+            raw.parse()
+                .map_err(|_| "expected IP:PORT, e.g. 127.0.0.1:3000".to_owned())
+        })?;
+        let defaults = Self::with_addr(addr);
+        let (auth, allowed_origins, limits) = security::read(&vars, addr)?;
         Ok(Self {
-            database_url,
-            llm,
+            addr,
+            log_filter: vars.text("AXE_LOG").unwrap_or(defaults.log_filter),
+            idle_timeout: vars.seconds("AXE_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+            max_message_bytes: vars.count("AXE_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,
+            max_file_bytes: vars.count("AXE_MAX_FILE_BYTES", defaults.max_file_bytes)?,
+            outbound_queue: vars.count("AXE_OUTBOUND_QUEUE", defaults.outbound_queue)?,
+            shutdown_grace: vars.seconds("AXE_SHUTDOWN_GRACE_SECS", defaults.shutdown_grace)?,
+            llm: llm(&vars)?,
             prompt_budget: PromptBudget {
-                file_chars: count("AXE_LLM_FILE_CHARS", defaults.prompt_budget.file_chars)?,
-                history_turns: count(
+                file_chars: vars.count("AXE_LLM_FILE_CHARS", defaults.prompt_budget.file_chars)?,
+                history_turns: vars.count(
                     "AXE_LLM_HISTORY_TURNS",
                     defaults.prompt_budget.history_turns,
                 )?,
             },
-            offline_delay,
-            addr,
-            log_filter: lookup("AXE_LOG").unwrap_or(defaults.log_filter),
-            idle_timeout: seconds("AXE_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
-            max_message_bytes: count("AXE_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,
-            max_file_bytes: count("AXE_MAX_FILE_BYTES", defaults.max_file_bytes)?,
-            outbound_queue: count("AXE_OUTBOUND_QUEUE", defaults.outbound_queue)?,
-            shutdown_grace: seconds("AXE_SHUTDOWN_GRACE_SECS", defaults.shutdown_grace)?,
+            offline_delay: vars.millis("AXE_OFFLINE_DELAY_MS", defaults.offline_delay)?,
+            database_url: vars.parsed("AXE_DATABASE_URL", defaults.database_url, |url| {
+                let known = ["sqlite:", "postgres://", "postgresql://"];
+                if known.iter().any(|scheme| url.starts_with(scheme)) {
+                    Ok(url.to_owned())
+                } else {
+                    Err("expected sqlite:PATH or postgres://USER@HOST:PORT/DB".into())
+                }
+            })?,
+            auth,
+            allowed_origins,
+            limits,
         })
     }
-}
 
-impl Config {
     /// Where sessions are kept, for people: the SQLite file, or just "PostgreSQL" (its URL may
     /// carry a password).
     pub fn storage_description(&self) -> String {
@@ -192,15 +146,33 @@ impl Config {
     }
 }
 
-fn parse_positive(name: &'static str, raw: &str) -> Result<usize> {
-    match raw.trim().parse::<usize>() {
-        Ok(value) if value > 0 => Ok(value),
-        _ => Err(Error::InvalidSetting {
-            name,
-            value: raw.to_owned(),
-            reason: "expected a whole number greater than 0".into(),
-        }),
+/// The model server's settings, when `AXE_LLM_BASE_URL` is set.
+fn llm(vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<Option<OpenAiConfig>> {
+    let Some(base_url) = vars.text("AXE_LLM_BASE_URL") else {
+        return Ok(None);
+    };
+    if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+        return Err(Error::InvalidSetting {
+            name: "AXE_LLM_BASE_URL",
+            value: base_url,
+            reason: "expected an http:// or https:// URL, e.g. http://127.0.0.1:8080/v1".into(),
+        });
     }
+    let temperature = vars.parsed("AXE_LLM_TEMPERATURE", 0.2, |raw| match raw.parse::<f32>() {
+        Ok(t) if (0.0..=2.0).contains(&t) => Ok(t),
+        _ => Err("expected a number from 0 to 2".into()),
+    })?;
+    Ok(Some(OpenAiConfig {
+        base_url,
+        model: vars
+            .text("AXE_LLM_MODEL")
+            .unwrap_or_else(|| "default".into()),
+        api_key: vars.text("AXE_LLM_API_KEY"),
+        temperature,
+        max_tokens: vars.count_u32("AXE_LLM_MAX_TOKENS", 1024)?,
+        connect_timeout: vars.seconds("AXE_LLM_CONNECT_TIMEOUT_SECS", Duration::from_secs(10))?,
+        idle_timeout: vars.seconds("AXE_LLM_TIMEOUT_SECS", Duration::from_secs(60))?,
+    }))
 }
 
 #[cfg(test)]
@@ -224,13 +196,27 @@ mod tests {
         assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(config.idle_timeout, Duration::from_secs(90));
         assert_eq!(config.outbound_queue, 64);
+        assert_eq!(config.auth.mode, AuthMode::Anonymous);
+        assert_eq!(config.limits.chats_per_min, 10);
+        assert_eq!(config.limits.llm_concurrency, 4);
+        assert_eq!(
+            config.allowed_origins,
+            ["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
     }
 
     #[test]
     fn settings_override_defaults() {
-        let config = from(&[("AXE_ADDR", "0.0.0.0:8080"), ("AXE_IDLE_TIMEOUT_SECS", "5")]).unwrap();
+        let config = from(&[
+            ("AXE_ADDR", "0.0.0.0:8080"),
+            ("AXE_IDLE_TIMEOUT_SECS", "5"),
+            ("AXE_RATE_CHAT_PER_MIN", "3"),
+        ])
+        .unwrap();
         assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
         assert_eq!(config.idle_timeout, Duration::from_secs(5));
+        assert_eq!(config.limits.chats_per_min, 3);
+        assert_eq!(config.allowed_origins[0], "http://127.0.0.1:8080");
     }
 
     #[test]
@@ -249,6 +235,16 @@ mod tests {
             ("AXE_LLM_TEMPERATURE", "hot")
         ])
         .is_err());
+        assert!(from(&[("AXE_AUTH", "magic")]).is_err());
+        assert!(from(&[("AXE_SECRET", "short")]).is_err());
+        let jwt_without_key = from(&[("AXE_AUTH", "jwt")]).unwrap_err();
+        assert!(jwt_without_key.to_string().contains("AXE_JWT_SECRET"));
+        assert!(from(&[
+            ("AXE_AUTH", "jwt"),
+            ("AXE_JWT_PUBLIC_KEY_FILE", "/nonexistent.pem")
+        ])
+        .is_err());
+        assert!(from(&[("AXE_ALLOWED_ORIGINS", "example.com")]).is_err());
     }
 
     #[test]
@@ -263,5 +259,17 @@ mod tests {
         assert_eq!(llm.model, "gemma");
         assert_eq!(llm.max_tokens, 1024);
         assert!(llm.api_key.is_none());
+    }
+
+    #[test]
+    fn jwt_mode_takes_a_secret() {
+        let config = from(&[
+            ("AXE_AUTH", "jwt"),
+            ("AXE_JWT_SECRET", "a host secret that is long enough!"),
+            ("AXE_JWT_AUDIENCE", "axe"),
+        ])
+        .unwrap();
+        let jwt = config.auth.jwt.unwrap();
+        assert_eq!(jwt.audience.as_deref(), Some("axe"));
     }
 }

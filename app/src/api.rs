@@ -1,0 +1,128 @@
+//! The browser's calls to the sessions API (`/api/axe/sessions…`) and to the host page's token
+//! callback. Browser only (`hydrate`).
+
+use crate::credentials::Credentials;
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestInit, Response};
+
+/// Why a call did not give credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The server answered with this status (401, 403, 429…).
+    Status(u16),
+    /// No answer (the server is down, the network is gone) or an unreadable one.
+    Unreachable,
+}
+
+/// The server's origin: the page's own (a widget on AXE's pages).
+pub fn base() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+async fn call(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<(u16, String), Failure> {
+    let init = RequestInit::new();
+    init.set_method(method);
+    let headers = web_sys::Headers::new().map_err(|_| Failure::Unreachable)?;
+    if let Some(token) = token {
+        headers
+            .set("Authorization", &format!("Bearer {token}"))
+            .map_err(|_| Failure::Unreachable)?;
+    }
+    if let Some(body) = body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(|_| Failure::Unreachable)?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    let request = Request::new_with_str_and_init(&format!("{}{path}", base()), &init)
+        .map_err(|_| Failure::Unreachable)?;
+    let window = web_sys::window().ok_or(Failure::Unreachable)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| Failure::Unreachable)?
+        .unchecked_into();
+    let status = response.status();
+    let text = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    Ok((status, text))
+}
+
+/// Reads a sessions API grant; `token` is used when the grant has none (jwt mode).
+fn grant(status: u16, body: &str, token: Option<&str>) -> Result<Credentials, Failure> {
+    if !(200..300).contains(&status) {
+        return Err(Failure::Status(status));
+    }
+    let value: serde_json::Value = serde_json::from_str(body).map_err(|_| Failure::Unreachable)?;
+    let session_id = value["session_id"].as_str().ok_or(Failure::Unreachable)?;
+    let token = value["token"]
+        .as_str()
+        .or(token)
+        .ok_or(Failure::Unreachable)?;
+    Ok(Credentials {
+        session_id: session_id.to_owned(),
+        token: token.to_owned(),
+        expires_at: value["expires_at"].as_u64().unwrap_or(0),
+    })
+}
+
+/// A session: a new one, or `session_id` claimed. In anonymous mode (`token` `None`) it comes
+/// with a token for a fresh anonymous subject; with the host's `token`, it is that subject's.
+pub async fn create_session(
+    token: Option<&str>,
+    session_id: Option<&str>,
+) -> Result<Credentials, Failure> {
+    let body = serde_json::json!({ "session_id": session_id }).to_string();
+    let (status, text) = call("POST", "/api/axe/sessions", token, Some(body)).await?;
+    grant(status, &text, token)
+}
+
+/// A fresh anonymous token for `current`'s session.
+pub async fn refresh(current: &Credentials) -> Result<Credentials, Failure> {
+    let path = format!("/api/axe/sessions/{}/token", current.session_id);
+    let (status, text) = call("POST", &path, Some(&current.token), None).await?;
+    grant(status, &text, None)
+}
+
+/// The status of `GET /api/axe/sessions/{id}` with `credentials`: whether they open it.
+pub async fn check(credentials: &Credentials) -> Option<u16> {
+    let path = format!("/api/axe/sessions/{}", credentials.session_id);
+    call("GET", &path, Some(&credentials.token), None)
+        .await
+        .ok()
+        .map(|(status, _)| status)
+}
+
+/// The host page's token callback, `window.axeGetToken`, if it defines one.
+pub fn host_token_source() -> Option<Function> {
+    let window = web_sys::window()?;
+    Reflect::get(&window, &JsValue::from_str("axeGetToken"))
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()
+}
+
+/// A token from the host page's callback (which may return it or a promise of it).
+pub async fn host_token(source: &Function) -> Option<String> {
+    let returned = source.call0(&JsValue::NULL).ok()?;
+    let value = match returned.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise).await.ok()?,
+        Err(value) => value,
+    };
+    value.as_string().filter(|t| !t.is_empty())
+}
