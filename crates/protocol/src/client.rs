@@ -45,6 +45,29 @@ pub enum ClientMessage {
         /// The file's language, e.g. `rust` (required the first time).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         language: Option<String>,
+        /// The server's `version` of the file this edit was made on (from `file_update` or
+        /// the snapshot). When the server's copy has moved on since, it merges the edit into
+        /// it three-way, or records a conflict; absent, the edit replaces the file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_version: Option<i64>,
+    },
+    /// Sent when the person resolves a conflict (from `file_conflict`) with the content the
+    /// file should have. The server stores it as the file's next version and answers
+    /// `file_update` then `conflict_resolved`.
+    ResolveConflict {
+        /// The conflict being resolved.
+        conflict_id: String,
+        /// The file's content as the person decided it.
+        content: String,
+    },
+    /// Sent when the person scrolls to the top of the conversation and asks for earlier
+    /// messages. Read-only (no `id`): the server answers `history_page`.
+    LoadHistory {
+        /// The `position` of the oldest message the client shows; earlier ones are wanted.
+        before: u64,
+        /// How many at most (the server caps it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
     },
     /// Sent when the person presses Stop while a reply streams. The server cancels the request
     /// to the model (so the model stops generating too), keeps the partial reply and ends it
@@ -69,6 +92,8 @@ impl ClientMessage {
         "diff_applied",
         "diff_rejected",
         "file_updated",
+        "resolve_conflict",
+        "load_history",
         "stop",
         "ping",
     ];
@@ -76,7 +101,10 @@ impl ClientMessage {
     /// Whether the message changes the session's state, and so must carry a frame `id`: the
     /// server stores it, answers `ack` with that id, and processes a repeated id only once.
     pub fn needs_id(&self) -> bool {
-        !matches!(self, Self::Stop { .. } | Self::Ping { .. })
+        !matches!(
+            self,
+            Self::Stop { .. } | Self::Ping { .. } | Self::LoadHistory { .. }
+        )
     }
 
     /// The message's `type` on the wire.
@@ -86,6 +114,8 @@ impl ClientMessage {
             Self::DiffApplied { .. } => "diff_applied",
             Self::DiffRejected { .. } => "diff_rejected",
             Self::FileUpdated { .. } => "file_updated",
+            Self::ResolveConflict { .. } => "resolve_conflict",
+            Self::LoadHistory { .. } => "load_history",
             Self::Stop { .. } => "stop",
             Self::Ping { .. } => "ping",
         }
@@ -115,4 +145,7 @@ pub struct ActiveFile {
     /// The file's content as the editor has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The server's version the content was made on (as in `file_updated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<i64>,
 }

@@ -105,6 +105,7 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
         )
     })?;
     let message: ClientMessage = message;
+    check_lengths(&message)?;
     if message.needs_id() && id.is_none() {
         return Err(DecodeError::new(
             ErrorCode::InvalidPayload,
@@ -112,6 +113,67 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
         ));
     }
     Ok(ClientFrame { id, message })
+}
+
+/// Refuses ids and names longer than [`crate::limits`] allows.
+fn check_lengths(message: &ClientMessage) -> Result<(), DecodeError> {
+    use crate::limits::*;
+    let check = |field: &str, value: &str, max: usize| {
+        if value.chars().count() > max {
+            Err(DecodeError::new(
+                ErrorCode::InvalidPayload,
+                format!("{field} is longer than {max} characters"),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let file = |id: &str, name: Option<&str>, language: Option<&str>| {
+        check("file_id", id, MAX_FILE_ID_CHARS)?;
+        check("name", name.unwrap_or_default(), MAX_FILE_NAME_CHARS)?;
+        check("language", language.unwrap_or_default(), MAX_LANGUAGE_CHARS)
+    };
+    match message {
+        ClientMessage::Chat { context, .. } => {
+            if let Some(context) = context {
+                check(
+                    "mode",
+                    context.mode.as_deref().unwrap_or_default(),
+                    MAX_MODE_CHARS,
+                )?;
+                if let Some(active) = &context.active_file {
+                    file(&active.id, Some(&active.name), Some(&active.language))?;
+                }
+            }
+            Ok(())
+        }
+        ClientMessage::DiffApplied { diff_id, hunks } => {
+            check("diff_id", diff_id, MAX_REFERENCE_CHARS)?;
+            if hunks.as_ref().is_some_and(|h| h.len() > MAX_HUNK_INDEXES) {
+                return Err(DecodeError::new(
+                    ErrorCode::InvalidPayload,
+                    format!("at most {MAX_HUNK_INDEXES} hunk indexes"),
+                ));
+            }
+            Ok(())
+        }
+        ClientMessage::DiffRejected { diff_id } => check("diff_id", diff_id, MAX_REFERENCE_CHARS),
+        ClientMessage::FileUpdated {
+            file_id,
+            name,
+            language,
+            ..
+        } => file(file_id, name.as_deref(), language.as_deref()),
+        ClientMessage::ResolveConflict { conflict_id, .. } => {
+            check("conflict_id", conflict_id, MAX_REFERENCE_CHARS)
+        }
+        ClientMessage::Stop { message_id } => check(
+            "message_id",
+            message_id.as_deref().unwrap_or_default(),
+            MAX_REFERENCE_CHARS,
+        ),
+        ClientMessage::LoadHistory { .. } | ClientMessage::Ping { .. } => Ok(()),
+    }
 }
 
 /// Whether any string in `value` (keys included) holds U+0000.
@@ -236,7 +298,10 @@ mod tests {
 
     #[test]
     fn history_frames_carry_their_seq_at_the_top_level() {
-        let message = ServerMessage::Ack { id: "c-1".into() };
+        let message = ServerMessage::Ack {
+            id: "c-1".into(),
+            version: None,
+        };
         let text = encode_server_frame(Some(7), &message);
         assert!(text.contains(r#""seq":7"#), "{text}");
         let frame = decode_server_frame(&text).unwrap();

@@ -9,6 +9,7 @@
 //! - [`frame`]: turning a text frame into a message and back, with errors as values.
 //! - [`language`]: the one normalisation of language names both sides use.
 //! - [`fence`]: Markdown code fences by CommonMark's rule, so both sides agree where code ends.
+//! - [`limits`]: the longest ids and names a client may send.
 //!
 //! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`. Client messages
 //! that change state carry a top-level `"id"` the server acknowledges; server messages that
@@ -21,6 +22,7 @@ pub mod fence;
 pub mod frame;
 pub mod ids;
 pub mod language;
+pub mod limits;
 pub mod server;
 
 pub use client::{ActiveFile, ChatContext, ClientMessage};
@@ -33,7 +35,8 @@ pub use frame::{
 pub use ids::{IdError, MessageId, SessionId};
 pub use language::Language;
 pub use server::{
-    ChatMetadata, DiffOutcome, DiffProposal, FinishReason, MessageStatus, ServerMessage, Usage,
+    ChatMetadata, Conflict, DiffOutcome, DiffProposal, FinishReason, MessageEntry, MessageStatus,
+    Role, ServerMessage, Snapshot, Usage,
 };
 
 /// Close code the server uses when a newer connection takes over the session.

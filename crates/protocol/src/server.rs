@@ -25,6 +25,10 @@ pub enum ServerMessage {
     Ack {
         /// The client's frame `id`.
         id: String,
+        /// For an edit (`file_updated`, `resolve_conflict`, `diff_applied`): the file's version
+        /// it left, which the client names as `base_version` in its next edit of the file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
     },
     /// A chat message the person sent, as stored: part of the history, so a page opened on an
     /// existing session (or another tab) shows both sides of the conversation.
@@ -52,6 +56,35 @@ pub enum ServerMessage {
         file_id: String,
         /// Its whole new content.
         content: String,
+        /// The server's version of this content, which the client names as `base_version` in
+        /// its next edit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<i64>,
+    },
+    /// Sent when an edit made on an older version of a file could not be merged into the
+    /// server's newer copy: both sides are kept, nothing is dropped. The file keeps the
+    /// server's content (`theirs`) until the person resolves the conflict with
+    /// `resolve_conflict`; the client shows both sides and `draft`, a merge with markers.
+    FileConflict(Box<Conflict>),
+    /// Sent once a conflict is resolved (by this client or another): the client closes it.
+    ConflictResolved {
+        /// The conflict.
+        conflict_id: String,
+        /// Its file.
+        file_id: String,
+    },
+    /// Sent first to a client that connects with nothing (`last_seq` 0), or that missed too
+    /// much for a replay: the session as it stands, instead of its whole history. The client
+    /// replaces what it shows and continues from `seq`. Each file follows as `file_update`, each
+    /// pending diff as `diff` and each open conflict as `file_conflict`, all without `seq` (so
+    /// no frame has to hold a whole session).
+    Snapshot(Box<Snapshot>),
+    /// The answer to `load_history`: earlier messages, oldest first.
+    HistoryPage {
+        /// The messages before the one asked about, oldest first.
+        messages: Vec<MessageEntry>,
+        /// Whether there are still earlier ones.
+        has_earlier: bool,
     },
     /// Sent once a diff has been applied or rejected, confirming the decision; the client
     /// closes its review of that diff.
@@ -140,6 +173,10 @@ impl ServerMessage {
             Self::Pong { .. } => "pong",
             Self::Error { .. } => "error",
             Self::ChatQueued { .. } => "chat_queued",
+            Self::FileConflict(_) => "file_conflict",
+            Self::ConflictResolved { .. } => "conflict_resolved",
+            Self::Snapshot(_) => "snapshot",
+            Self::HistoryPage { .. } => "history_page",
         }
     }
 
@@ -153,6 +190,8 @@ impl ServerMessage {
                 | Self::Diff(_)
                 | Self::FileUpdate { .. }
                 | Self::DiffResolved { .. }
+                | Self::FileConflict(_)
+                | Self::ConflictResolved { .. }
         )
     }
 
@@ -210,6 +249,71 @@ pub struct DiffProposal {
     pub modified: String,
     /// The change in unified-diff form.
     pub hunks: Vec<Hunk>,
+    /// Something the person should know before applying it, e.g. that it removes most of the
+    /// file (a model that sent only part of a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// An edit that could not be merged: both sides and a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// Server-chosen id, named again by `resolve_conflict`.
+    pub conflict_id: String,
+    /// The file.
+    pub file_id: String,
+    /// The file's display name.
+    pub file_name: String,
+    /// The version both sides started from.
+    pub base_version: i64,
+    /// The edit that could not be merged (the sender's side).
+    pub mine: String,
+    /// The server's copy it collided with (the other side), which the file keeps meanwhile.
+    pub theirs: String,
+    /// A merge of the two with conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) where they
+    /// disagree, as a starting point.
+    pub draft: String,
+}
+
+/// Who wrote a message of the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The person.
+    User,
+    /// The assistant.
+    Assistant,
+}
+
+/// One message of the conversation, as a snapshot or a history page carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageEntry {
+    /// The client's frame id for the person's messages; the reply id for replies.
+    pub id: String,
+    /// Who wrote it.
+    pub role: Role,
+    /// The text (Markdown for replies).
+    pub text: String,
+    /// Its place in the conversation: a message and its reply share one; `load_history` asks
+    /// for what comes before a position.
+    pub position: u64,
+    /// For a reply: how it ended (absent while it streams).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_reason: Option<FinishReason>,
+}
+
+/// The session as it stands: what a client needs to show it without its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The session's newest history `seq`: the client continues from here.
+    pub seq: u64,
+    /// The newest messages, oldest first.
+    pub messages: Vec<MessageEntry>,
+    /// Whether there are earlier messages (`load_history` fetches them).
+    pub has_earlier: bool,
+    /// The reply streaming now, if any: its id (its text follows as a `chat_delta` at 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<String>,
 }
 
 /// What the person decided about a diff.

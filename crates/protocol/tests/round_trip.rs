@@ -71,6 +71,10 @@ fn every_server_message_round_trips_through_its_saved_example() {
         "ack",
         "user_message",
         "chat_queued",
+        "file_conflict",
+        "conflict_resolved",
+        "snapshot",
+        "history_page",
     ] {
         assert!(
             seen_types.iter().any(|t| t == kind),
