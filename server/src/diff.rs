@@ -6,8 +6,46 @@ use similar::{ChangeTag, TextDiff};
 /// Lines of unchanged context kept around each change, as `diff -u` does.
 const CONTEXT_LINES: usize = 3;
 
+/// Texts with more lines than this (either side) are diffed as one hunk replacing the whole
+/// file. A line diff costs the texts' size times their differences and runs while the session
+/// waits; a time limit would make two computations of the same diff disagree, and the hunk
+/// numbers of an apply must match those of the proposal, so the bound is on size.
+pub const MAX_DIFF_LINES: usize = 10_000;
+
+/// Whether the texts are too long for a line diff.
+fn too_long(original: &str, modified: &str) -> bool {
+    original.lines().count() > MAX_DIFF_LINES || modified.lines().count() > MAX_DIFF_LINES
+}
+
+/// One hunk that removes every line of `original` and adds every line of `modified`.
+fn whole_file_hunk(original: &str, modified: &str) -> Hunk {
+    let line = |kind, text: &str| DiffLine {
+        kind,
+        text: strip_line_ending(text).to_owned(),
+    };
+    let old: Vec<&str> = original.split_inclusive('\n').collect();
+    let new: Vec<&str> = modified.split_inclusive('\n').collect();
+    Hunk {
+        old_start: unified_start(0, old.len()),
+        old_lines: to_u32(old.len()),
+        new_start: unified_start(0, new.len()),
+        new_lines: to_u32(new.len()),
+        lines: old
+            .iter()
+            .map(|l| line(LineKind::Remove, l))
+            .chain(new.iter().map(|l| line(LineKind::Add, l)))
+            .collect(),
+    }
+}
+
 /// The hunks that turn `original` into `modified`; empty when they are equal.
 pub fn hunks(original: &str, modified: &str) -> Vec<Hunk> {
+    if original == modified {
+        return Vec::new();
+    }
+    if too_long(original, modified) {
+        return vec![whole_file_hunk(original, modified)];
+    }
     let diff = TextDiff::from_lines(original, modified);
     diff.grouped_ops(CONTEXT_LINES)
         .iter()
@@ -45,6 +83,15 @@ pub fn hunks(original: &str, modified: &str) -> Vec<Hunk> {
 /// Works on `similar`'s own line slices, so line endings (CRLF, a missing final newline) come
 /// through exactly as they were.
 pub fn apply_selected(original: &str, modified: &str, accepted: &[usize]) -> String {
+    if too_long(original, modified) {
+        // One whole-file hunk: taken or not.
+        return if accepted.contains(&0) {
+            modified
+        } else {
+            original
+        }
+        .to_owned();
+    }
     let diff = TextDiff::from_lines(original, modified);
     let old = diff.old_slices();
     let new = diff.new_slices();
@@ -159,6 +206,18 @@ mod tests {
         assert_eq!(apply_selected("x", "x\ny", &[0]), "x\ny");
         assert_eq!(apply_selected("", "new\n", &[0]), "new\n");
         assert_eq!(apply_selected("é\n", "ü\n", &[0]), "ü\n");
+    }
+
+    #[test]
+    fn texts_too_long_to_diff_by_line_make_one_whole_file_hunk() {
+        let original: String = (0..MAX_DIFF_LINES + 1).map(|n| format!("a{n}\n")).collect();
+        let modified: String = (0..MAX_DIFF_LINES + 1).map(|n| format!("b{n}\n")).collect();
+        let found = hunks(&original, &modified);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].old_lines as usize, MAX_DIFF_LINES + 1);
+        assert_eq!(found[0].lines.len(), 2 * (MAX_DIFF_LINES + 1));
+        assert_eq!(apply_selected(&original, &modified, &[0]), modified);
+        assert_eq!(apply_selected(&original, &modified, &[]), original);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! # Layout
 //! The modules form layers; each imports only from layers below it. Top to bottom:
 //!
-//! 1. this file: [`router`] and [`serve`] — wiring only.
+//! 1. this file: [`router`] and [`serve`] — wiring only; and [`seed`], the `server seed` tool.
 //! 2. [`ws`] (the gate in front of a session's socket; one connection's reader and writer) and
 //!    [`http`] (origin check and CORS, tokens and ownership, the sessions API, the export,
 //!    health checks): transport and the trust boundary.
@@ -14,8 +14,8 @@
 //!    fan out) over the cached state; the one home of the ordering guarantee.
 //! 7. [`registry`]: each session's live connection and its outgoing queue.
 //! 8. [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
-//!    [`diff`] (hunks with `similar`), [`auth`] (checking and minting tokens), [`throttle`]
-//!    (token buckets): helpers.
+//!    [`diff`] (hunks with `similar`), [`merge`] (three-way merges with `diffy`), [`auth`]
+//!    (checking and minting tokens), [`throttle`] (token buckets): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
 //!    types.
 //! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag.
@@ -34,8 +34,10 @@ pub mod diff;
 pub mod error;
 pub mod http;
 pub mod llm;
+pub mod merge;
 pub mod registry;
 pub mod reply;
+pub mod seed;
 pub mod session;
 pub mod shutdown;
 pub mod state;
@@ -130,6 +132,18 @@ pub async fn serve(
     leptos_options: LeptosOptions,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    serve_watched(listener, config, leptos_options, stop, |_| {}).await
+}
+
+/// [`serve`], handing `watch` the application's state once it is built — for tests that look
+/// inside (how many sessions are cached, say) while the real server runs.
+pub async fn serve_watched(
+    listener: TcpListener,
+    config: Config,
+    leptos_options: LeptosOptions,
+    stop: impl Future<Output = ()> + Send + 'static,
+    watch: impl FnOnce(&AppState),
+) -> Result<()> {
     let (trigger, listener_flag) = shutdown::channel();
     let (connections_open, mut all_closed) = mpsc::channel::<()>(1);
     let grace = config.shutdown_grace;
@@ -148,7 +162,9 @@ pub async fn serve(
             })
         }
     };
-    let storage = storage::Storage::open(&config.database_url).await?;
+    let storage = storage::Storage::open(&config.database_url)
+        .await?
+        .keeping_versions(config.file_versions_kept);
     tracing::info!(backend = ?storage.backend(), "storage ready");
     let interrupted = storage.recover_interrupted(provider.model()).await?;
     if interrupted > 0 {
@@ -177,7 +193,11 @@ pub async fn serve(
         }
     };
     tracing::info!(auth = config.auth.mode.as_str(), origins = ?config.allowed_origins, "trust boundary ready");
-    let sessions = session::SessionStore::new(storage.clone(), registry::Registry::default());
+    let sessions = session::SessionStore::new(
+        storage.clone(),
+        registry::Registry::default(),
+        config.max_message_bytes,
+    );
     let replies = reply::Replies::new(
         sessions.clone(),
         provider,
@@ -194,6 +214,7 @@ pub async fn serve(
         shutdown: listener_flag,
         connections_open,
     };
+    watch(&state);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

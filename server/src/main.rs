@@ -1,10 +1,21 @@
 //! The AXE server binary: reads its configuration from the environment and serves until a
-//! shutdown signal. Everything else lives in the library so tests build the same app.
+//! shutdown signal (`server seed …` instead fills a session with a long conversation, see
+//! [`server::seed`]). Everything else lives in the library so tests build the same app.
 
 use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("seed") {
+        return match server::seed::main(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("axe-server seed: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match server::run_from_env().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

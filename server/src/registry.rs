@@ -1,6 +1,11 @@
 //! The connection registry: at most one live connection per session id, and the outgoing
 //! queue each one drains — where everything sent to a session goes.
 //!
+//! A connection joins in two steps: registered first (from then on it receives everything sent
+//! to the session, but held in a buffer), then live once its replay has been sent (the buffer
+//! is flushed after the replay, so live frames never overtake it). The replay itself is sent
+//! without holding the session's lock, so a slow client delays nobody.
+//!
 //! Policy: a new connection for a session takes it over. The older connection is told to close
 //! with [`protocol::CLOSE_SESSION_TAKEN_OVER`] (4001, reason `session_taken_over`), which its
 //! client shows and does not answer by reconnecting, so two tabs never fight over a session.
@@ -45,7 +50,14 @@ struct Registered {
     outbound: mpsc::Sender<String>,
     /// Asks the connection to end; taken when used.
     kick: Option<oneshot::Sender<Kick>>,
+    /// While the connection's replay is being sent: what was sent to the session meanwhile,
+    /// in order, delivered once the replay is through.
+    held: Option<Vec<String>>,
 }
+
+/// Most frames held for a joining connection; a client whose replay takes so long that more
+/// pile up counts as slow.
+pub const MAX_HELD_FRAMES: usize = 1024;
 
 impl Registered {
     fn kick(&mut self, why: Kick) {
@@ -81,7 +93,8 @@ impl Registry {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a connection for `session`, kicking out any older one (take-over).
+    /// Registers a connection for `session`, kicking out any older one (take-over). What is
+    /// sent to the session is held until [`Self::go_live`].
     pub fn register(&self, session: &SessionId, outbound: mpsc::Sender<String>) -> Registration {
         let connection_id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
         let (kick, kicked) = oneshot::channel();
@@ -91,6 +104,7 @@ impl Registry {
                 connection_id,
                 outbound,
                 kick: Some(kick),
+                held: Some(Vec::new()),
             },
         );
         if let Some(mut previous) = previous {
@@ -101,6 +115,65 @@ impl Registry {
             connection_id,
             kicked,
         }
+    }
+
+    /// Delivers what was held for `connection_id` while it joined, then makes it live: `last`
+    /// runs at the switch (under the registry's lock, so nothing is sent in between) with the
+    /// connection's queue — for what must follow the held frames and precede live ones.
+    /// `Err` if the client did not take the held frames within `patience` each (it was kicked
+    /// as slow) or the connection is gone.
+    pub async fn go_live(
+        &self,
+        session: &SessionId,
+        connection_id: u64,
+        patience: std::time::Duration,
+        last: impl FnOnce(&mpsc::Sender<String>),
+    ) -> Result<(), SendError> {
+        let mut last = Some(last);
+        loop {
+            let (held, outbound) = {
+                let mut connections = self.lock();
+                let registered = connections
+                    .get_mut(session)
+                    .filter(|r| r.connection_id == connection_id)
+                    .ok_or(SendError::NotConnected)?;
+                let held = registered.held.take().unwrap_or_default();
+                if held.is_empty() {
+                    if let Some(last) = last.take() {
+                        last(&registered.outbound);
+                    }
+                    return Ok(());
+                }
+                // Still holding while these go out: what arrives meanwhile queues behind.
+                registered.held = Some(Vec::new());
+                (held, registered.outbound.clone())
+            };
+            for frame in held {
+                match tokio::time::timeout(patience, outbound.send(frame)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return Err(SendError::NotConnected),
+                    Err(_) => {
+                        self.kick_connection(session, connection_id, Kick::SlowConsumer);
+                        return Err(SendError::SlowConsumer);
+                    }
+                }
+            }
+        }
+    }
+
+    fn kick_connection(&self, session: &SessionId, connection_id: u64, why: Kick) {
+        let mut connections = self.lock();
+        if let Some(registered) = connections
+            .get_mut(session)
+            .filter(|r| r.connection_id == connection_id)
+        {
+            registered.kick(why);
+        }
+    }
+
+    /// Whether `session` has a connection (live or joining).
+    pub fn is_connected(&self, session: &SessionId) -> bool {
+        self.lock().contains_key(session)
     }
 
     /// Removes the registration of `connection_id` for `session`, if it is still the current one.
@@ -121,6 +194,9 @@ impl Registry {
         let registered = connections
             .get_mut(session)
             .ok_or(SendError::NotConnected)?;
+        if let Some(held) = &mut registered.held {
+            return hold(&mut registered.kick, held, frame);
+        }
         match registered.outbound.try_send(frame) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -141,25 +217,40 @@ impl Registry {
         patience: std::time::Duration,
     ) -> Result<(), SendError> {
         let (outbound, connection_id) = {
-            let connections = self.lock();
-            let registered = connections.get(session).ok_or(SendError::NotConnected)?;
+            let mut connections = self.lock();
+            let registered = connections
+                .get_mut(session)
+                .ok_or(SendError::NotConnected)?;
+            if let Some(held) = &mut registered.held {
+                return hold(&mut registered.kick, held, frame);
+            }
             (registered.outbound.clone(), registered.connection_id)
         };
         match tokio::time::timeout(patience, outbound.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(SendError::NotConnected),
             Err(_) => {
-                let mut connections = self.lock();
-                if let Some(registered) = connections
-                    .get_mut(session)
-                    .filter(|r| r.connection_id == connection_id)
-                {
-                    registered.kick(Kick::SlowConsumer);
-                }
+                self.kick_connection(session, connection_id, Kick::SlowConsumer);
                 Err(SendError::SlowConsumer)
             }
         }
     }
+}
+
+/// Holds `frame` for a joining connection; too many held means it is not keeping up.
+fn hold(
+    kick: &mut Option<oneshot::Sender<Kick>>,
+    held: &mut Vec<String>,
+    frame: String,
+) -> Result<(), SendError> {
+    if held.len() >= MAX_HELD_FRAMES {
+        if let Some(kick) = kick.take() {
+            let _ = kick.send(Kick::SlowConsumer);
+        }
+        return Err(SendError::SlowConsumer);
+    }
+    held.push(frame);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -175,6 +266,43 @@ mod tests {
         ServerMessage::Pong { ts: None }.to_json()
     }
 
+    async fn live(registry: &Registry, id: &str, connection_id: u64) {
+        registry
+            .go_live(
+                &session(id),
+                connection_id,
+                std::time::Duration::from_secs(1),
+                |_| {},
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn what_is_sent_while_a_connection_joins_waits_for_its_replay() {
+        let registry = Registry::default();
+        let (tx, mut rx) = mpsc::channel(8);
+        let joining = registry.register(&session("j"), tx.clone());
+        registry.send_frame(&session("j"), "live-1".into()).unwrap();
+        // The replay goes out first, straight into the queue.
+        tx.send("replay-1".into()).await.unwrap();
+        registry
+            .go_live(
+                &session("j"),
+                joining.connection_id,
+                std::time::Duration::from_secs(1),
+                |q| q.try_send("catch-up".into()).unwrap(),
+            )
+            .await
+            .unwrap();
+        registry.send_frame(&session("j"), "live-2".into()).unwrap();
+        let mut got = Vec::new();
+        while let Ok(frame) = rx.try_recv() {
+            got.push(frame);
+        }
+        assert_eq!(got, ["replay-1", "live-1", "catch-up", "live-2"]);
+    }
+
     #[tokio::test]
     async fn a_second_connection_kicks_the_first() {
         let registry = Registry::default();
@@ -182,6 +310,7 @@ mod tests {
         let (tx2, mut rx2) = mpsc::channel(4);
         let first = registry.register(&session("s"), tx1);
         let second = registry.register(&session("s"), tx2);
+        live(&registry, "s", second.connection_id).await;
         assert_eq!(first.kicked.await, Ok(Kick::TakenOver));
         // The old connection's late unregister leaves the new one in place.
         registry.unregister(&session("s"), first.connection_id);
@@ -199,6 +328,7 @@ mod tests {
         let registry = Registry::default();
         let (tx, mut rx) = mpsc::channel(1);
         let registration = registry.register(&session("paced"), tx);
+        live(&registry, "paced", registration.connection_id).await;
         let patience = std::time::Duration::from_secs(5);
         registry
             .send_frame_waiting(&session("paced"), pong(), patience)
@@ -230,6 +360,7 @@ mod tests {
         let registry = Registry::default();
         let (tx, _rx) = mpsc::channel(1);
         let registration = registry.register(&session("slow"), tx);
+        live(&registry, "slow", registration.connection_id).await;
         assert_eq!(registry.send_frame(&session("slow"), pong()), Ok(()));
         assert_eq!(
             registry.send_frame(&session("slow"), pong()),

@@ -34,12 +34,17 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// Starts the server binary on `addr` over `database_url`; returns once it listens.
 fn start_server(addr: SocketAddr, database_url: &str) -> Child {
+    start_server_pacing(addr, database_url, 10)
+}
+
+/// [`start_server`] with the offline responder pausing `delay_ms` between words.
+fn start_server_pacing(addr: SocketAddr, database_url: &str, delay_ms: u64) -> Child {
     spawn_listening(
         Command::new(env!("CARGO_BIN_EXE_server"))
             .env("LEPTOS_OUTPUT_NAME", "axe")
             .env("AXE_ADDR", addr.to_string())
             .env("AXE_DATABASE_URL", database_url)
-            .env("AXE_OFFLINE_DELAY_MS", "10")
+            .env("AXE_OFFLINE_DELAY_MS", delay_ms.to_string())
             // Fifty clients on one address reconnecting at once.
             .env("AXE_RATE_CONNECTS_PER_MIN", "100000")
             // Every session's reply streams at once, as before model slots existed, so the kill
@@ -373,6 +378,81 @@ async fn sigkill_during_fifty_busy_sessions_loses_and_doubles_nothing() {
         eprintln!(
             "{backend}: killed after {acked_before_kill} acks; {total_acks} acks in all; \
              {reconnects} reconnects; {failed_replies} replies cut off by the kill"
+        );
+        server.kill().ok();
+        server.wait().ok();
+    }
+}
+
+#[tokio::test]
+async fn a_reply_cut_by_sigkill_keeps_all_but_its_last_second() {
+    for db in TestDb::all().await {
+        let backend = db.backend();
+        let addr = free_addr();
+        // 60 ms a word: the offline reply takes several seconds.
+        let mut server = start_server_pacing(addr, &db.url, 60);
+        let token = anonymous_token(addr).await;
+        let url = format!("ws://{addr}/api/axe/ws/cut");
+        let (mut socket, _) = connect_async(ws_request(&url, &token)).await.unwrap();
+        let chat =
+            json!({"type": "chat", "id": "c-1", "payload": {"message": "tell me about Rust"}});
+        socket
+            .send(Message::Text(chat.to_string().into()))
+            .await
+            .unwrap();
+        // (when, text so far) for every piece received.
+        let mut received: Vec<(std::time::Instant, String)> = Vec::new();
+        let mut text = String::new();
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_millis(2_500) {
+            let Some(Ok(Message::Text(frame))) = socket.next().await else {
+                panic!("{backend}: the stream ended early");
+            };
+            let frame: Value = serde_json::from_str(&frame).unwrap();
+            if frame["type"] == "chat_delta" {
+                text.push_str(frame["payload"]["delta"].as_str().unwrap());
+                received.push((std::time::Instant::now(), text.clone()));
+            }
+            assert_ne!(
+                frame["type"], "chat_response",
+                "{backend}: the reply ended before the kill"
+            );
+        }
+        server.kill().expect("SIGKILL");
+        let killed = std::time::Instant::now();
+        server.wait().expect("reaped");
+        drop(socket);
+        let mut server = start_server(addr, &db.url);
+        let response = http_request(
+            addr,
+            "GET",
+            "/api/axe/sessions/cut/export",
+            &[("Authorization", &format!("Bearer {token}"))],
+            None,
+        )
+        .await;
+        let export = response.json();
+        let reply = &export["messages"][1];
+        assert_eq!(reply["status"], "failed", "{backend}: {export}");
+        let kept = reply["content"].as_str().unwrap();
+        // Everything received more than a second (and a little slack) before the kill is kept.
+        let second_before = killed - Duration::from_millis(1_300);
+        let owed = received
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= second_before)
+            .map_or("", |(_, text)| text.as_str());
+        assert!(!owed.is_empty(), "{backend}: the test streamed too little");
+        assert!(
+            kept.len() >= owed.len() && text.starts_with(kept),
+            "{backend}: kept {} bytes, {} were streamed a second before the kill",
+            kept.len(),
+            owed.len()
+        );
+        eprintln!(
+            "{backend}: streamed {} bytes before the kill, {} kept",
+            text.len(),
+            kept.len()
         );
         server.kill().ok();
         server.wait().ok();

@@ -63,6 +63,11 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
         let backend = db.backend();
         let server = TestServer::start_on(db, |_| {}).await;
         let mut client = server.connect("keep").await;
+        // A client with nothing starts from a snapshot: of a new session, empty.
+        let empty = recv_raw(&mut client).await;
+        assert_eq!(empty["type"], "snapshot", "{backend}");
+        assert_eq!(empty["payload"]["seq"], 0, "{backend}");
+        assert_eq!(empty["payload"]["messages"], json!([]), "{backend}");
 
         // A state change is acknowledged; the same id again is acknowledged and not redone.
         let edit = json!({"type": "file_updated", "payload": {
@@ -74,7 +79,7 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
         let mut seen = read_reply(&mut client).await;
         assert_eq!(
             seen[0],
-            json!({"type": "ack", "payload": {"id": "c-1"}}),
+            json!({"type": "ack", "payload": {"id": "c-1", "version": 1}}),
             "{backend}"
         );
         assert_eq!(seen[1]["type"], "user_message", "{backend}");
@@ -117,22 +122,42 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
         );
         drop(client);
 
-        // Restart on the same database: the whole history comes back, identical.
+        // Restart on the same database: a client that has seq 1 gets the rest of the history,
+        // identical.
         let db = server.shutdown().await;
         let server = TestServer::start_on(db, |_| {}).await;
-        let mut fresh = server.connect("keep").await;
-        let replayed = drain_until_pong(&mut fresh, 3).await;
+        let mut returning = server.connect_after("keep", 1).await;
+        let replayed = drain_until_pong(&mut returning, 3).await;
         assert_eq!(
-            history(&replayed),
-            live,
+            replayed,
+            live[1..].to_vec(),
             "{backend}: replay after a restart"
         );
+        drop(returning);
+        // A client with nothing gets the session as it stands, not its history.
+        let mut fresh = server.connect("keep").await;
+        let frames = drain_until_pong(&mut fresh, 4).await;
+        assert_eq!(frames[0]["type"], "snapshot", "{backend}");
+        let snapshot = &frames[0]["payload"];
+        assert_eq!(snapshot["seq"], live.len(), "{backend}");
+        // Then each file on its own, without seq; no diff (it was decided).
         let applied = diff["payload"]["modified"].clone();
         assert_eq!(
-            replayed.last().unwrap(),
-            &json!({"type": "file_update", "payload": {"file_id": "f", "content": applied}}),
-            "{backend}: a client with nothing gets the files' current content last"
+            frames[1..],
+            [
+                json!({"type": "file_update", "payload": {"file_id": "f", "content": applied, "version": 2}})
+            ],
+            "{backend}"
         );
+        let roles: Vec<&str> = snapshot["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["role"].as_str().unwrap())
+            .collect();
+        assert_eq!(roles, ["user", "assistant"], "{backend}");
+        assert_eq!(snapshot["messages"][0]["id"], "c-1", "{backend}");
+        assert_eq!(snapshot["has_earlier"], false, "{backend}");
         drop(fresh);
 
         // A client that has seq 3 gets exactly 4 and 5, and no file snapshot.
@@ -145,6 +170,27 @@ async fn acknowledged_messages_are_stored_once_and_replayed_after_a_restart() {
 
         let export = server.export("keep").await;
         assert_eq!(export["events"], Value::Array(live.clone()), "{backend}");
+        assert_eq!(export["next_after_seq"], Value::Null, "{backend}");
+        // The history frames page: two after seq 1, and where the next page starts.
+        let paged = server
+            .request(
+                "GET",
+                "/api/axe/sessions/keep/export?after_seq=1&limit=2",
+                &[("Authorization", &format!("Bearer {}", server.token))],
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(
+            paged["events"],
+            Value::Array(live[1..3].to_vec()),
+            "{backend}"
+        );
+        assert_eq!(paged["next_after_seq"], 3, "{backend}");
+        assert_eq!(
+            paged["messages"], export["messages"],
+            "{backend}: other sections whole"
+        );
         assert_eq!(
             export["processed"].as_array().unwrap().len(),
             3,
@@ -175,6 +221,7 @@ async fn a_client_that_drops_mid_stream_gets_exactly_what_it_missed() {
         let server =
             TestServer::start_on(db, |c| c.offline_delay = Duration::from_millis(20)).await;
         let mut client = server.connect("drop").await;
+        assert_eq!(recv_raw(&mut client).await["type"], "snapshot");
         send(
             &mut client,
             json!({"type": "chat", "id": "c-1", "payload": {"message": "tell me about Rust"}}),

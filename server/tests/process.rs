@@ -14,8 +14,11 @@ use std::{
 };
 
 fn server_command() -> Command {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
-    let db = std::env::temp_dir().join(format!("axe-process-{}", std::process::id()));
+    // A database of its own for each server: the tests run at once.
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let db = std::env::temp_dir().join(format!("axe-process-{}-{n}", std::process::id()));
     // cargo-leptos bakes this in at build time; a plain `cargo test` build does not.
     command
         .env("LEPTOS_OUTPUT_NAME", "axe")

@@ -459,7 +459,7 @@ async fn replies_beyond_the_model_slots_wait_in_line_and_are_told_their_place() 
         json!({"type": "chat", "payload": {"message": "hello"}}),
     )
     .await;
-    let queued = recv_raw_skipping(&mut second, &["ack", "user_message"]).await;
+    let queued = recv_raw_skipping(&mut second, &["snapshot", "ack", "user_message"]).await;
     assert_eq!(queued["type"], "chat_queued", "{queued}");
     assert_eq!(queued["payload"]["position"], 1);
     send(
@@ -467,7 +467,7 @@ async fn replies_beyond_the_model_slots_wait_in_line_and_are_told_their_place() 
         json!({"type": "chat", "payload": {"message": "hello"}}),
     )
     .await;
-    let queued = recv_raw_skipping(&mut third, &["ack", "user_message"]).await;
+    let queued = recv_raw_skipping(&mut third, &["snapshot", "ack", "user_message"]).await;
     assert_eq!(queued["payload"]["position"], 2);
     // Stop while waiting: the reply ends at once, stopped and empty; the line moves up.
     send(&mut third, json!({"type": "stop", "payload": {}})).await;

@@ -129,7 +129,7 @@ async fn a_rejected_diff_leaves_the_file_and_an_applied_one_changes_it() {
     .await;
     assert_eq!(
         recv(&mut client).await,
-        json!({"type": "file_update", "payload": {"file_id": "f-main", "content": modified}})
+        json!({"type": "file_update", "payload": {"file_id": "f-main", "content": modified, "version": 2}})
     );
     assert_eq!(
         recv(&mut client).await,
@@ -171,12 +171,11 @@ async fn a_second_connection_takes_the_session_over() {
         expect_close(&mut first).await,
         (4001, "session_taken_over".into())
     );
-    // The newer connection works and sees the session's state: first the file's content, as
-    // a client with no history (no `last_seq`) gets it.
-    assert_eq!(
-        recv(&mut second).await,
-        json!({"type": "file_update", "payload": {"file_id": "f", "content": "kept\n"}})
-    );
+    // The newer connection works and sees the session's state: a snapshot with the file, as a
+    // client with no history (no `last_seq`) gets it.
+    let snapshot = recv_raw(&mut second).await;
+    assert_eq!(snapshot["type"], "snapshot");
+    assert_eq!(snapshot["payload"]["files"][0]["content"], "kept\n");
     ping(&mut second, 2).await;
     let (_, diff) = ask_for_code(&mut second, "f").await;
     assert_eq!(diff["payload"]["original"], "kept\n");
@@ -217,6 +216,9 @@ async fn a_client_that_stops_reading_is_disconnected_and_others_carry_on() {
     let server = TestServer::start(|config| {
         config.outbound_queue = 4;
         config.max_message_bytes = 4 * 1024 * 1024;
+        // This test is about a client that does not read, not about the rate limits.
+        config.limits.frames_per_sec = 100_000;
+        config.limits.chats_per_min = 100_000;
     })
     .await;
     let mut bystander = server.connect("reader").await;

@@ -30,6 +30,7 @@ pub fn chat(
     }
     let id = context.id.as_str();
     let mut changes = Vec::new();
+    let mut events = Vec::new();
     let file_id = match active_file {
         None => None,
         Some(active) => {
@@ -41,8 +42,13 @@ pub fn chat(
                     name: Some(active.name),
                     language: Some(active.language),
                     cause: id.to_owned(),
+                    base: active
+                        .base_version
+                        .map(|v| (v, context.base_content.map(str::to_owned))),
                 };
-                changes.extend(files::store(session, edit, limits)?);
+                let stored = files::store(session, edit, limits)?;
+                changes.extend(stored.changes);
+                events.extend(stored.events);
             } else if !session.files.contains_key(&file_id) {
                 return Err(Refusal::new(
                     ErrorCode::UnknownFile,
@@ -56,6 +62,11 @@ pub fn chat(
         .as_ref()
         .and_then(|id| session.files.get(id))
         .map(OpenFile::from);
+    // What the model is shown: its code is placed against this, merged into whatever the file
+    // becomes while the reply streams.
+    let base = file_id
+        .clone()
+        .zip(file.as_ref().map(|f| f.content.clone()));
     let history = session.history.iter().map(ChatMessage::from).collect();
     let request = prompt::build(history, &message, file, limits.prompt);
     session.push_turn(Turn::user(message.clone()));
@@ -70,18 +81,25 @@ pub fn chat(
         message_id: message_id.clone(),
         position,
     });
+    events.push(ServerMessage::UserMessage {
+        id: id.to_owned(),
+        message,
+    });
+    let version = file_id
+        .as_ref()
+        .and_then(|id| session.files.get(id))
+        .map(|f| f.version);
     Ok(Effects {
         changes,
-        events: vec![ServerMessage::UserMessage {
-            id: id.to_owned(),
-            message,
-        }],
+        events,
         then: Some(Job {
             session: context.session.clone(),
             message_id,
             request,
             active_file: file_id,
+            base,
         }),
+        version,
     })
 }
 
@@ -100,6 +118,7 @@ mod tests {
                     name: "lib.rs".into(),
                     language: "rust".into(),
                     content: content.map(str::to_owned),
+                    base_version: None,
                 }),
             }),
         }

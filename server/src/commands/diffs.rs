@@ -1,8 +1,9 @@
 //! `diff_applied` and `diff_rejected`: the person's decision on a proposed diff.
 
-use super::Refusal;
+use super::{files::save, Refusal};
 use crate::{
     diff,
+    merge::{merge3, Merged},
     session::{Effects, SessionState},
     storage::Change,
 };
@@ -15,8 +16,9 @@ fn unknown_diff(diff_id: &str) -> Refusal {
     )
 }
 
-/// Applies the `hunks` of `diff_id` (all when `None`) to the server's copy of its file. A diff
-/// made from content that has changed since is refused as stale and stays pending.
+/// Applies the `hunks` of `diff_id` (all when `None`) to the server's copy of its file. When the
+/// file changed since the diff was made, the chosen change is merged into it three-way; only if
+/// the two collide is the diff refused as stale (it stays pending, so it can still be rejected).
 pub fn apply(
     session: &mut SessionState,
     diff_id: &str,
@@ -49,17 +51,25 @@ pub fn apply(
             format!("the file {:?} of this diff is gone", proposal.file_id),
         )
     })?;
-    // Applying a diff made from an older version would silently undo the person's later edits.
-    // The diff stays pending, so the person can still reject it.
-    if file.content != proposal.original {
-        return Err(Refusal::new(
-            ErrorCode::StaleDiff,
-            format!(
-                "{} changed after diff {diff_id:?} was made; ask again for a fresh diff",
-                file.name
-            ),
-        ));
-    }
+    let chosen = diff::apply_selected(&proposal.original, &proposal.modified, &accepted);
+    // Applying the diff as made would undo edits made since: merge it into them instead.
+    let merged = if file.content == proposal.original {
+        None
+    } else {
+        match merge3(&proposal.original, &chosen, &file.content) {
+            Merged::Clean(merged) => Some(merged),
+            Merged::Conflict(_) => {
+                return Err(Refusal::new(
+                    ErrorCode::StaleDiff,
+                    format!(
+                        "{} changed after diff {diff_id:?} was made, on the same lines; ask \
+                         again for a fresh diff",
+                        file.name
+                    ),
+                ))
+            }
+        }
+    };
     let proposal = session
         .take_diff(diff_id)
         .ok_or_else(|| unknown_diff(diff_id))?;
@@ -67,28 +77,33 @@ pub fn apply(
         .files
         .get_mut(&proposal.file_id)
         .ok_or_else(|| unknown_diff(diff_id))?;
-    file.content = diff::apply_selected(&proposal.original, &proposal.modified, &accepted);
+    let mut changes = vec![Change::ResolveDiff {
+        diff_id: proposal.diff_id.clone(),
+        outcome: DiffOutcome::Applied,
+        accepted_hunks: hunks,
+    }];
+    // The diff applied to what it was made from: what a client that applied it at once shows,
+    // and so the version its next edits build on (the ack names it).
+    file.content = chosen;
     file.version += 1;
+    let acked = file.version;
+    changes.push(save(&proposal.file_id, file, proposal.diff_id.clone()));
+    if let Some(merged) = merged {
+        file.content = merged;
+        file.version += 1;
+        changes.push(save(
+            &proposal.file_id,
+            file,
+            format!("merge:{}", proposal.diff_id),
+        ));
+    }
     Ok(Effects {
-        changes: vec![
-            Change::ResolveDiff {
-                diff_id: proposal.diff_id.clone(),
-                outcome: DiffOutcome::Applied,
-                accepted_hunks: hunks,
-            },
-            Change::SaveFile {
-                file_id: proposal.file_id.clone(),
-                name: file.name.clone(),
-                language: file.language.clone(),
-                content: file.content.clone(),
-                version: file.version,
-                cause: proposal.diff_id.clone(),
-            },
-        ],
+        changes,
         events: vec![
             ServerMessage::FileUpdate {
                 file_id: proposal.file_id,
                 content: file.content.clone(),
+                version: Some(file.version),
             },
             ServerMessage::DiffResolved {
                 diff_id: proposal.diff_id,
@@ -96,6 +111,7 @@ pub fn apply(
             },
         ],
         then: (),
+        version: Some(acked),
     })
 }
 
@@ -115,6 +131,7 @@ pub fn reject(session: &mut SessionState, diff_id: &str) -> Result<Effects<()>, 
             outcome: DiffOutcome::Rejected,
         }],
         then: (),
+        version: None,
     })
 }
 
@@ -140,7 +157,8 @@ mod tests {
             replies[0],
             ServerMessage::FileUpdate {
                 file_id: "f1".into(),
-                content: proposal.modified.clone()
+                content: proposal.modified.clone(),
+                version: Some(2)
             }
         );
         assert_eq!(session.files["f1"].content, proposal.modified);
@@ -204,7 +222,36 @@ mod tests {
     }
 
     #[test]
-    fn a_diff_made_before_an_edit_is_refused_as_stale() {
+    fn a_diff_made_before_an_edit_elsewhere_in_the_file_is_merged_into_it() {
+        let base = "one\n\ntwo\n\nthree\n";
+        let mut session = with_file(base);
+        let proposal = session
+            .propose("f1".into(), base.replace("three", "THREE"))
+            .unwrap();
+        let edit = ClientMessage::FileUpdated {
+            file_id: "f1".into(),
+            content: base.replace("one", "ONE"),
+            name: None,
+            language: None,
+            base_version: None,
+        };
+        run(&mut session, edit);
+        let replies = run(
+            &mut session,
+            ClientMessage::DiffApplied {
+                diff_id: proposal.diff_id,
+                hunks: None,
+            },
+        );
+        assert!(
+            matches!(replies[0], ServerMessage::FileUpdate { .. }),
+            "{replies:?}"
+        );
+        assert_eq!(session.files["f1"].content, "ONE\n\ntwo\n\nTHREE\n");
+    }
+
+    #[test]
+    fn a_diff_made_before_an_edit_of_the_same_lines_is_refused_as_stale() {
         let mut session = with_file("x\n");
         let proposal = session.propose("f1".into(), "z\n".into()).unwrap();
         let proposal_id = proposal.diff_id.clone();
@@ -213,6 +260,7 @@ mod tests {
             content: "y\n".into(),
             name: None,
             language: None,
+            base_version: None,
         };
         assert!(run(&mut session, edit).is_empty());
         let replies = run(

@@ -6,11 +6,13 @@
 //! - this file: [`execute`] (dispatch by message), [`Limits`], [`Context`], [`Refusal`].
 //! - [`chat`]: a chat message becomes history and a reply [`Job`].
 //! - [`diffs`]: applying (wholly or hunk by hunk) and rejecting proposed diffs.
-//! - [`files`]: storing the editor's content.
+//! - [`files`]: storing the editor's content, merged into newer versions.
+//! - [`conflicts`]: resolving an edit that could not be merged.
 //!
-//! `ping` and `stop` change nothing stored: the connection answers them itself.
+//! `ping`, `stop` and `load_history` change nothing stored: the connection answers them.
 
 pub mod chat;
+pub mod conflicts;
 pub mod diffs;
 pub mod files;
 
@@ -44,6 +46,9 @@ pub struct Context<'a> {
     pub limits: Limits,
     /// Whether the session has a reply streaming (a new chat must wait for it).
     pub reply_running: bool,
+    /// For an edit made on `base_version`: that version's content, if the server keeps it
+    /// (read before the transaction: stored versions never change).
+    pub base_content: Option<&'a str>,
 }
 
 /// Why a message was refused: the session is unchanged and the sender is told.
@@ -108,7 +113,9 @@ pub fn execute(
 ) -> Result<Effects<Option<Job>>, Refusal> {
     match message {
         // Answered by the connection: nothing to store.
-        ClientMessage::Ping { .. } | ClientMessage::Stop { .. } => Ok(Effects::nothing(None)),
+        ClientMessage::Ping { .. }
+        | ClientMessage::Stop { .. }
+        | ClientMessage::LoadHistory { .. } => Ok(Effects::nothing(None)),
         ClientMessage::Chat {
             message,
             context: about,
@@ -117,16 +124,15 @@ pub fn execute(
             chat::chat(session, message, active_file, context)
         }
         ClientMessage::DiffApplied { diff_id, hunks } => {
-            diffs::apply(session, &diff_id, hunks).map(without_job)
+            Ok(diffs::apply(session, &diff_id, hunks)?.with(None))
         }
-        ClientMessage::DiffRejected { diff_id } => {
-            diffs::reject(session, &diff_id).map(without_job)
-        }
+        ClientMessage::DiffRejected { diff_id } => Ok(diffs::reject(session, &diff_id)?.with(None)),
         ClientMessage::FileUpdated {
             file_id,
             content,
             name,
             language,
+            base_version,
         } => {
             let edit = files::FileEdit {
                 file_id,
@@ -134,22 +140,21 @@ pub fn execute(
                 name,
                 language,
                 cause: context.id.as_str().to_owned(),
+                base: base_version.map(|v| (v, context.base_content.map(str::to_owned))),
             };
-            let change = files::store(session, edit, context.limits)?;
-            Ok(Effects {
-                changes: change.into_iter().collect(),
-                events: Vec::new(),
-                then: None,
-            })
+            Ok(files::store(session, edit, context.limits)?.with(None))
         }
-    }
-}
-
-fn without_job(effects: Effects<()>) -> Effects<Option<Job>> {
-    Effects {
-        changes: effects.changes,
-        events: effects.events,
-        then: None,
+        ClientMessage::ResolveConflict {
+            conflict_id,
+            content,
+        } => Ok(conflicts::resolve(
+            session,
+            &conflict_id,
+            content,
+            context.limits.max_text_bytes,
+            context.id.as_str(),
+        )?
+        .with(None)),
     }
 }
 
@@ -177,6 +182,7 @@ pub(crate) mod tests {
             id: &MessageId::parse("c-1").unwrap(),
             limits: LIMITS,
             reply_running,
+            base_content: None,
         };
         execute(session, message, context)
     }
@@ -208,6 +214,7 @@ pub(crate) mod tests {
                 content: content.into(),
                 name: Some("lib.rs".into()),
                 language: Some("rust".into()),
+                base_version: None,
             },
         );
         session

@@ -48,6 +48,9 @@ pub struct Config {
     /// Where sessions are stored (`AXE_DATABASE_URL`; `sqlite:axe-data/axe.db`): `sqlite:PATH`
     /// for a SQLite file, created if missing, or `postgres://…` for PostgreSQL.
     pub database_url: String,
+    /// How many of a file's newest versions are kept (`AXE_FILE_VERSIONS_KEPT`; 50), besides
+    /// those an open conflict started from.
+    pub file_versions_kept: usize,
     /// Who mints tokens and how they are checked (`AXE_AUTH`, `AXE_SECRET`, `AXE_JWT_*`).
     pub auth: AuthConfig,
     /// Web origins allowed to call `/api/axe/` from a browser (`AXE_ALLOWED_ORIGINS`; the
@@ -79,6 +82,7 @@ impl Config {
             },
             offline_delay: Duration::from_millis(25),
             database_url: DEFAULT_DATABASE_URL.into(),
+            file_versions_kept: crate::storage::DEFAULT_VERSIONS_KEPT,
             auth: AuthConfig {
                 mode: AuthMode::Anonymous,
                 secret: None,
@@ -130,6 +134,8 @@ impl Config {
                     Err("expected sqlite:PATH or postgres://USER@HOST:PORT/DB".into())
                 }
             })?,
+            file_versions_kept: vars
+                .count("AXE_FILE_VERSIONS_KEPT", defaults.file_versions_kept)?,
             auth,
             allowed_origins,
             limits,

@@ -115,6 +115,28 @@ pub enum LlmError {
     BadStream(String),
 }
 
+impl LlmError {
+    /// What the person is told: the kind of failure, without the model server's address or
+    /// its own words (both go to the log), which may carry internal details.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unauthorized { status, .. } => {
+                format!("the model server refused AXE's API key ({status})")
+            }
+            Self::UnknownModel(_) => "the model server does not know the configured model".into(),
+            Self::RateLimited(_) => {
+                "the model server is rate limiting AXE; try again shortly".into()
+            }
+            Self::Http { status, .. } => {
+                format!("the model server answered with an error ({status})")
+            }
+            Self::Connect(_) => "AXE cannot reach the model server".into(),
+            Self::Timeout(_) => "the model server took too long to answer".into(),
+            Self::BadStream(_) => "the model server's reply broke off or could not be read".into(),
+        }
+    }
+}
+
 /// A streamed reply. Dropping it cancels the request, so the model stops generating too.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<LlmEvent, LlmError>> + Send>>;
 

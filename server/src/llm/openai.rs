@@ -86,7 +86,7 @@ impl Provider for OpenAiProvider {
                 .await
                 .map_err(|_| LlmError::Timeout("no response".into()))?
                 .map_err(request_error)?;
-            check_status(response).await
+            check_status(response, idle).await
         };
         stream::once(response)
             .flat_map(move |result| match result {
@@ -107,20 +107,34 @@ fn request_error(error: reqwest::Error) -> LlmError {
     }
 }
 
-/// Maps an error status to its error, reading a little of the body for the message.
-async fn check_status(response: reqwest::Response) -> Result<reqwest::Response, LlmError> {
+/// How much of an error response's body is read (for the log): enough for a message, and
+/// bounded so a server that sends an endless error page cannot make AXE wait or hold it.
+const ERROR_BODY_BYTES: usize = 4096;
+
+/// Maps an error status to its error, reading at most [`ERROR_BODY_BYTES`] of the body within
+/// `idle` for the log.
+async fn check_status(
+    response: reqwest::Response,
+    idle: Duration,
+) -> Result<reqwest::Response, LlmError> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
-    let mut body = response.text().await.unwrap_or_default();
-    if body.len() > 500 {
-        let mut cut = 500;
-        while !body.is_char_boundary(cut) {
-            cut -= 1;
+    let mut bytes = Vec::new();
+    let mut stream = response.bytes_stream();
+    let reading = async {
+        while let Some(Ok(piece)) = stream.next().await {
+            bytes.extend_from_slice(&piece);
+            if bytes.len() >= ERROR_BODY_BYTES {
+                break;
+            }
         }
-        body.truncate(cut);
-    }
+    };
+    // A body that does not arrive in time is simply not read.
+    let _ = tokio::time::timeout(idle.min(Duration::from_secs(5)), reading).await;
+    bytes.truncate(ERROR_BODY_BYTES);
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     let status = status.as_u16();
     Err(match status {
         401 | 403 => LlmError::Unauthorized { status, body },
@@ -168,7 +182,11 @@ impl ChunkDecoder {
     /// Feeds bytes; returns the events they complete. `Err` ends the stream.
     pub fn feed(&mut self, bytes: &[u8]) -> Result<Vec<LlmEvent>, LlmError> {
         let mut events = Vec::new();
-        for data in self.parser.feed(bytes) {
+        let pieces = self
+            .parser
+            .feed(bytes)
+            .map_err(|e| LlmError::BadStream(e.to_string()))?;
+        for data in pieces {
             self.on_data(&data, &mut events)?;
         }
         Ok(events)

@@ -27,6 +27,17 @@ use tokio_util::task::TaskTracker;
 
 /// How long a reply waits for room in a connection's queue before the client counts as slow.
 const DELIVERY_PATIENCE: Duration = Duration::from_secs(10);
+/// How long a reply's end (its `chat_response` and diffs, queued while the session is locked)
+/// may wait for room in a connection's queue. Short, because the session waits with it; a
+/// client that cannot take it counts as slow and gets it from the history when it returns.
+const CONCLUDE_PATIENCE: Duration = Duration::from_secs(1);
+/// How often a streaming reply's text is kept in the database: a crash loses at most this much.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// The first wait before storing a reply again after the database failed; it doubles, up to
+/// [`CONCLUDE_RETRY_MAX`].
+const CONCLUDE_RETRY_FIRST: Duration = Duration::from_millis(500);
+/// The longest wait between two attempts to store a reply.
+const CONCLUDE_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// A reply to generate.
 #[derive(Debug, Clone)]
@@ -39,6 +50,9 @@ pub struct Job {
     pub request: LlmRequest,
     /// The file open when the person asked, which unnamed code blocks may change.
     pub active_file: Option<String>,
+    /// That file's content as the model was shown it (id, content): the reply's code is
+    /// placed against it, then merged into the file as it is when the reply ends.
+    pub base: Option<(String, String)>,
 }
 
 /// Starts, stops and drains replies. Cheap to clone.
@@ -199,6 +213,8 @@ impl Replies {
     ) -> Ending {
         // The prompt goes to the provider; the rest of the job is needed to store the reply.
         let mut stream = self.provider.stream(std::mem::take(&mut job.request));
+        let mut flushed = tokio::time::Instant::now();
+        let mut unflushed = false;
         let ending = loop {
             tokio::select! {
                 _ = &mut *stopped => break Ending::by(FinishReason::Stopped),
@@ -219,6 +235,12 @@ impl Replies {
                         // No connection right now (a reconnect under way): the text still
                         // reaches the history and the final `chat_response`.
                         let _ = self.sessions.send_live(&job.session, piece, DELIVERY_PATIENCE).await;
+                        unflushed = true;
+                        if flushed.elapsed() >= FLUSH_EVERY {
+                            self.flush(job, text).await;
+                            flushed = tokio::time::Instant::now();
+                            unflushed = false;
+                        }
                     }
                     Some(Ok(LlmEvent::Finished { finish_reason, usage })) => {
                         break Ending { finish_reason, usage, error: None }
@@ -232,15 +254,36 @@ impl Replies {
         };
         // Dropping the stream closes the request to the model now, so it stops generating.
         drop(stream);
+        if unflushed && ending.finish_reason == FinishReason::Interrupted {
+            // The server is stopping: keep the last second too, in case storing the end fails.
+            self.flush(job, text).await;
+        }
         ending
     }
 
-    /// Tells the session how the reply ended and stores it in the session's transaction.
+    /// Keeps the reply's text so far in the database.
+    async fn flush(&self, job: &Job, text: &SharedText) {
+        let snapshot = text.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Err(error) = self
+            .sessions
+            .flush_reply(&job.session, &job.message_id, &snapshot)
+            .await
+        {
+            // The next flush or the end tries again; only a crash before then loses text.
+            tracing::warn!(%error, "cannot keep a streaming reply's text");
+        }
+    }
+
+    /// Tells the session how the reply ended and stores it in the session's transaction,
+    /// trying again (with growing waits) while the database fails: the reply's text was kept
+    /// as it streamed, and the session stays busy until its end is stored, so nothing is lost
+    /// and nothing overtakes it. If the server stops first, the next start stores it.
     async fn conclude(&self, job: Job, text: String, ending: Ending) {
         let model = self.provider.model().to_owned();
         if let Some(error) = &ending.error {
             tracing::warn!(%error, "the model failed");
-            let notice = ServerMessage::error(ErrorCode::ModelError, error.to_string());
+            // The details (URLs, the model server's own words) stay in the log.
+            let notice = ServerMessage::error(ErrorCode::ModelError, error.public_message());
             let _ = self
                 .sessions
                 .send_live(&job.session, notice, DELIVERY_PATIENCE)
@@ -252,27 +295,54 @@ impl Replies {
                 "reply ended"
             );
         }
-
         let running = &self.running;
-        let concluded = self
-            .sessions
-            .transact(
-                &job.session,
-                None,
-                Delivery::Patient(DELIVERY_PATIENCE),
-                |session| Ok::<_, Infallible>(fold(session, &job, text, model, ending)),
-                // Under the session's lock: a chat right after this reply's end is not busy.
-                |()| running.finish(&job.session, &job.message_id),
-            )
-            .await;
-        if let Err(error) = concluded {
-            running.finish(&job.session, &job.message_id);
-            tracing::error!(%error, "cannot store a reply");
-            let notice = ServerMessage::error(ErrorCode::Internal, "the reply could not be stored");
-            let _ = self
+        let limit = self.sessions.max_frame_bytes();
+        let mut wait = CONCLUDE_RETRY_FIRST;
+        let mut told = false;
+        loop {
+            let concluded = self
                 .sessions
-                .send_live(&job.session, notice, DELIVERY_PATIENCE)
+                .transact(
+                    &job.session,
+                    None,
+                    Delivery::Patient(CONCLUDE_PATIENCE),
+                    |session| {
+                        Ok::<_, Infallible>(fold(session, &job, &text, &model, &ending, limit))
+                    },
+                    // Under the session's lock: a chat right after this reply's end is not busy.
+                    |()| running.finish(&job.session, &job.message_id),
+                )
                 .await;
+            let Err(error) = concluded else { return };
+            tracing::error!(%error, retry_in = ?wait, "cannot store a reply");
+            if !told {
+                told = true;
+                // Whatever else fails, keep the whole text (a plain update of the streaming
+                // row), so recovery has it even if the server stops before a retry succeeds.
+                let kept = SharedText::default();
+                kept.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push_str(&text);
+                self.flush(&job, &kept).await;
+                let notice = ServerMessage::error(
+                    ErrorCode::Internal,
+                    "the reply could not be stored yet; the server keeps trying",
+                );
+                let _ = self
+                    .sessions
+                    .send_live(&job.session, notice, DELIVERY_PATIENCE)
+                    .await;
+            }
+            let mut shutdown = self.shutdown.clone();
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.wait() => {
+                    // The text was kept as it streamed; recovery at the next start ends it.
+                    running.finish(&job.session, &job.message_id);
+                    return;
+                }
+            }
+            wait = (wait * 2).min(CONCLUDE_RETRY_MAX);
         }
     }
 }
@@ -304,32 +374,57 @@ impl Ending {
 }
 
 /// Folds a finished reply into the session: the conversation, its diffs, and what to store.
+/// No history frame is made over `limit` bytes: a diff too large to send is left out and the
+/// reply says so; a reply's text too large is cut, saying so.
 fn fold(
     session: &mut SessionState,
     job: &Job,
-    text: String,
-    model: String,
-    ending: Ending,
+    text: &str,
+    model: &str,
+    ending: &Ending,
+    limit: usize,
 ) -> Effects<()> {
+    // Room for the frame's JSON around the text (ids, metadata, escaping of a few quotes).
+    let mut text = cut_to(text, limit.saturating_sub(4096) / 2);
     session.push_turn(Turn::assistant(text.clone()));
     // Only a complete reply's code is placed: a stopped or failed one may be cut mid-block.
     let proposals = if ending.finish_reason.is_complete() {
-        session.propose_from_reply(&text, job.active_file.as_deref())
+        let base = job
+            .base
+            .as_ref()
+            .map(|(id, content)| (id.as_str(), content.as_str()));
+        session.propose_from_reply(&text, job.active_file.as_deref(), base)
     } else {
         Vec::new()
     };
+    let (proposals, too_large): (Vec<_>, Vec<_>) = proposals.into_iter().partition(|proposal| {
+        ServerMessage::Diff(Box::new(proposal.clone()))
+            .to_json()
+            .len()
+            + 64
+            <= limit
+    });
+    for proposal in &too_large {
+        session.take_diff(&proposal.diff_id);
+        text.push_str(&format!(
+            "\n\n*AXE: the change to `{}` is too large to review as a diff (over {} KiB), so it \
+             is not offered. Ask for a smaller change, such as SEARCH/REPLACE edits.*",
+            proposal.file_name,
+            limit / 1024
+        ));
+    }
     let mut changes = vec![Change::FinishReply {
         message_id: job.message_id.clone(),
         content: text.clone(),
         status: ending.finish_reason.status(),
-        model: model.clone(),
+        model: model.to_owned(),
         finish_reason: ending.finish_reason,
     }];
     let mut events = vec![ServerMessage::ChatResponse {
         message: text,
         metadata: ChatMetadata {
             message_id: job.message_id.clone(),
-            model,
+            model: model.to_owned(),
             finish_reason: ending.finish_reason,
             diff_count: u32::try_from(proposals.len()).unwrap_or(u32::MAX),
             usage: ending.usage,
@@ -343,5 +438,21 @@ fn fold(
         changes,
         events,
         then: (),
+        version: None,
     }
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, saying so when it was.
+fn cut_to(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut at = max;
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    format!(
+        "{}\n\n*AXE: the reply was cut here; it was too long to keep.*",
+        &text[..at]
+    )
 }

@@ -21,7 +21,7 @@ pub use state::{FileState, SessionState, MAX_HISTORY_TURNS};
 
 use crate::{
     registry::{Registration, Registry, SendError},
-    storage::{owners::Claim, read::Export, Batch, Change, Storage, StorageError},
+    storage::{export::Section, owners::Claim, Batch, Change, Storage, StorageError},
 };
 use protocol::{encode_server_frame, MessageId, ServerMessage, SessionId};
 use std::{
@@ -33,6 +33,12 @@ use tokio::sync::{mpsc, OwnedMutexGuard};
 
 /// How long a replay may wait for room in the client's queue before the client counts as slow.
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
+/// A client that missed more history frames than this gets a snapshot instead of a replay.
+pub const REPLAY_LIMIT: u64 = 500;
+/// How many of the newest messages a snapshot carries (earlier ones come by `load_history`).
+pub const SNAPSHOT_MESSAGES: usize = 50;
+/// How many messages a history page carries unless the client asks for fewer.
+pub const HISTORY_PAGE: usize = 50;
 
 /// One session's place in memory: its state once loaded from the database.
 #[derive(Debug, Default)]
@@ -73,6 +79,9 @@ pub struct Effects<T> {
     pub events: Vec<ServerMessage>,
     /// Handed to the caller's `committed` step.
     pub then: T,
+    /// The file version the change left, told to the sender in its `ack` (for its next edit's
+    /// `base_version`).
+    pub version: Option<i64>,
 }
 
 impl<T> Effects<T> {
@@ -82,6 +91,17 @@ impl<T> Effects<T> {
             changes: Vec::new(),
             events: Vec::new(),
             then,
+            version: None,
+        }
+    }
+
+    /// The same effects with another value for the caller.
+    pub fn with<U>(self, then: U) -> Effects<U> {
+        Effects {
+            changes: self.changes,
+            events: self.events,
+            then,
+            version: self.version,
         }
     }
 }
@@ -95,6 +115,24 @@ pub enum Transacted<R> {
     Refused(R),
     /// Stored, numbered and sent.
     Committed,
+}
+
+/// Why a transaction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TransactError {
+    /// The database failed; nothing was stored.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A history frame would be larger than a connection may send; nothing was stored.
+    #[error("a {kind} frame of {bytes} bytes is over the {limit}-byte limit")]
+    FrameTooLarge {
+        /// The frame's type.
+        kind: &'static str,
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// Why a replay did not reach the client.
@@ -112,18 +150,36 @@ pub enum ReplayFailure {
 pub struct SessionStore {
     storage: Storage,
     registry: Registry,
+    /// The largest frame a connection may send (`AXE_MAX_MESSAGE_BYTES`): no history frame is
+    /// stored larger, so every stored frame can be replayed.
+    max_frame_bytes: usize,
     /// A std mutex: held only to look a slot up, never across an `.await`.
     slots: Arc<Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<Slot>>>>>,
 }
 
 impl SessionStore {
-    /// A store over `storage`, fanning out through `registry`, with nothing loaded yet.
-    pub fn new(storage: Storage, registry: Registry) -> Self {
+    /// A store over `storage`, fanning out through `registry`, storing no history frame over
+    /// `max_frame_bytes`, with nothing loaded yet.
+    pub fn new(storage: Storage, registry: Registry, max_frame_bytes: usize) -> Self {
         Self {
             storage,
             registry,
+            max_frame_bytes,
             slots: Arc::default(),
         }
+    }
+
+    /// The largest history frame this store keeps.
+    pub fn max_frame_bytes(&self) -> usize {
+        self.max_frame_bytes
+    }
+
+    /// How many sessions have a place in memory now (loaded or being used).
+    pub fn cached_sessions(&self) -> usize {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// Waits for exclusive access to `session`.
@@ -184,7 +240,26 @@ impl SessionStore {
         delivery: Delivery,
         change: impl FnOnce(&mut SessionState) -> Result<Effects<T>, R>,
         committed: impl FnOnce(T),
-    ) -> Result<Transacted<R>, StorageError> {
+    ) -> Result<Transacted<R>, TransactError> {
+        let outcome = self
+            .transact_locked(session, client, delivery, change, committed)
+            .await;
+        // A change made with nobody connected (a reply ending after its client left) must not
+        // keep the session in memory.
+        if !self.registry.is_connected(session) {
+            self.release(session);
+        }
+        outcome
+    }
+
+    async fn transact_locked<T, R>(
+        &self,
+        session: &SessionId,
+        client: Option<ClientStamp<'_>>,
+        delivery: Delivery,
+        change: impl FnOnce(&mut SessionState) -> Result<Effects<T>, R>,
+        committed: impl FnOnce(T),
+    ) -> Result<Transacted<R>, TransactError> {
         let mut guard = self.lock(session).await;
         if let Some(stamp) = client {
             if self
@@ -194,12 +269,13 @@ impl SessionStore {
             {
                 let ack = ServerMessage::Ack {
                     id: stamp.id.as_str().to_owned(),
+                    version: None,
                 };
                 self.deliver(session, vec![ack.to_json()], delivery).await;
                 return Ok(Transacted::Duplicate);
             }
         }
-        let result = async {
+        let result: Result<Result<_, R>, TransactError> = async {
             let state = self.state(&mut guard, session).await?;
             let effects = match change(state) {
                 Ok(effects) => effects,
@@ -218,6 +294,16 @@ impl SessionStore {
                     )
                 })
                 .collect();
+            if let Some((_, kind, frame)) = events
+                .iter()
+                .find(|(_, _, frame)| frame.len() > self.max_frame_bytes)
+            {
+                return Err(TransactError::FrameTooLarge {
+                    kind,
+                    bytes: frame.len(),
+                    limit: self.max_frame_bytes,
+                });
+            }
             let batch = Batch {
                 client: client.map(|stamp| (stamp.id.as_str().to_owned(), stamp.kind)),
                 changes: effects.changes,
@@ -225,13 +311,14 @@ impl SessionStore {
                 last_seq: seq,
                 next_message: state.next_message,
                 next_diff: state.next_diff,
+                next_conflict: state.next_conflict,
             };
             self.storage.commit(session, &batch).await?;
             state.last_seq = seq;
-            Ok(Ok((batch.events, effects.then)))
+            Ok(Ok((batch.events, effects.then, effects.version)))
         }
         .await;
-        let (events, then) = match result {
+        let (events, then, version) = match result {
             Ok(Ok(committed)) => committed,
             Ok(Err(refusal)) => return Ok(Transacted::Refused(refusal)),
             Err(error) => {
@@ -242,6 +329,7 @@ impl SessionStore {
         let ack = client.map(|stamp| {
             ServerMessage::Ack {
                 id: stamp.id.as_str().to_owned(),
+                version,
             }
             .to_json()
         });
@@ -289,9 +377,12 @@ impl SessionStore {
     }
 
     /// Makes `outbound` the connection of `session` (taking it over from any other) and sends
-    /// it, holding the session's lock, what it missed: the history after `last_seq`, each
-    /// file's current content when it has nothing (`last_seq` 0), and then whatever
-    /// `catch_up` queues (the text of a reply still streaming).
+    /// it what it missed: the history after `last_seq` — or, for a client with nothing or one
+    /// that missed more than [`REPLAY_LIMIT`] frames, a snapshot of the session — then whatever
+    /// `catch_up` queues (a reply still streaming). The session's lock is held only while the
+    /// connection registers and the replay is read: what is sent to the session after that is
+    /// held for the connection and delivered after its replay, so the client is never slow on
+    /// anyone else's time and still gets every frame once, in order.
     pub async fn join(
         &self,
         session: &SessionId,
@@ -299,25 +390,21 @@ impl SessionStore {
         outbound: &mpsc::Sender<String>,
         catch_up: impl FnOnce(&mpsc::Sender<String>),
     ) -> (Registration, Result<(), ReplayFailure>) {
-        let guard = self.lock(session).await;
-        let registration = self.registry.register(session, outbound.clone());
-        let mut frames = match self.storage.events_after(session, last_seq).await {
-            Ok(frames) => frames,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the history to replay");
-                let message = "the history could not be read; reconnect to try again";
-                vec![ServerMessage::error(protocol::ErrorCode::Internal, message).to_json()]
-            }
+        let (registration, frames) = {
+            let _guard = self.lock(session).await;
+            let registration = self.registry.register(session, outbound.clone());
+            let frames = match self.catch_up_frames(session, last_seq).await {
+                Ok(frames) => frames,
+                Err(error) => {
+                    tracing::error!(%error, "cannot read what the client missed");
+                    let message = "the history could not be read; reconnect to try again";
+                    vec![ServerMessage::error(protocol::ErrorCode::Internal, message).to_json()]
+                }
+            };
+            (registration, frames)
         };
-        if last_seq == 0 {
-            // From the database rather than the cache, so an idle connection loads no state.
-            match self.storage.current_files(session).await {
-                Ok(files) => frames.extend(files.into_iter().map(|(file_id, content)| {
-                    ServerMessage::FileUpdate { file_id, content }.to_json()
-                })),
-                Err(error) => tracing::error!(%error, "cannot read the session's files"),
-            }
-        }
+        // Joining loads no state: an idle connection costs no session memory.
+        self.release(session);
         if !frames.is_empty() {
             tracing::debug!(count = frames.len(), last_seq, "replaying");
         }
@@ -328,9 +415,135 @@ impl SessionStore {
                 Err(_) => return (registration, Err(ReplayFailure::TooSlow)),
             }
         }
-        catch_up(outbound);
-        drop(guard);
-        (registration, Ok(()))
+        let live = self
+            .registry
+            .go_live(
+                session,
+                registration.connection_id,
+                REPLAY_PATIENCE,
+                catch_up,
+            )
+            .await;
+        let outcome = match live {
+            Ok(()) => Ok(()),
+            Err(SendError::SlowConsumer) => Err(ReplayFailure::TooSlow),
+            Err(SendError::NotConnected) => Err(ReplayFailure::ClientGone),
+        };
+        (registration, outcome)
+    }
+
+    /// What a client that has the history up to `last_seq` is sent on joining.
+    async fn catch_up_frames(
+        &self,
+        session: &SessionId,
+        last_seq: u64,
+    ) -> Result<Vec<String>, StorageError> {
+        let missed = if last_seq == 0 {
+            None
+        } else {
+            Some(self.storage.count_events_after(session, last_seq).await?)
+        };
+        let frames = match missed {
+            Some(count) if count <= REPLAY_LIMIT => {
+                self.storage.events_after(session, last_seq).await?
+            }
+            _ => self.snapshot(session).await?,
+        };
+        // Frames stored before history frames were bounded may be too large to send; they are
+        // skipped (said so), rather than ending every connection that replays them.
+        Ok(frames
+            .into_iter()
+            .map(|frame| {
+                if frame.len() <= self.max_frame_bytes {
+                    return frame;
+                }
+                tracing::warn!(
+                    bytes = frame.len(),
+                    "a stored frame is too large to send; skipped"
+                );
+                let notice =
+                    "an old entry of this conversation is too large to show and was skipped";
+                ServerMessage::error(protocol::ErrorCode::Internal, notice).to_json()
+            })
+            .collect())
+    }
+
+    /// The session as it stands, read from the database (so joining loads no state): the
+    /// snapshot, then each file, pending diff and open conflict as a frame of its own.
+    async fn snapshot(&self, session: &SessionId) -> Result<Vec<String>, StorageError> {
+        let seq = self.storage.last_seq(session).await?;
+        let (messages, has_earlier) = self
+            .storage
+            .messages_before(session, None, SNAPSHOT_MESSAGES)
+            .await?;
+        let streaming = messages
+            .iter()
+            .rev()
+            .find(|m| m.role == protocol::Role::Assistant && m.finish_reason.is_none())
+            .map(|m| m.id.clone());
+        let snapshot = protocol::Snapshot {
+            seq,
+            messages,
+            has_earlier,
+            streaming,
+        };
+        let mut frames = vec![ServerMessage::Snapshot(Box::new(snapshot)).to_json()];
+        for file in self.storage.current_files(session).await? {
+            let update = ServerMessage::FileUpdate {
+                file_id: file.file_id,
+                content: file.content,
+                version: Some(file.version),
+            };
+            frames.push(update.to_json());
+        }
+        for diff in self.storage.pending_diffs(session).await? {
+            frames.push(ServerMessage::Diff(Box::new(diff)).to_json());
+        }
+        for conflict in self.storage.open_conflicts(session).await? {
+            frames.push(ServerMessage::FileConflict(Box::new(conflict)).to_json());
+        }
+        Ok(frames)
+    }
+
+    /// Up to `limit` messages before `position` (capped at [`protocol::limits::MAX_HISTORY_PAGE`]),
+    /// as a `history_page`.
+    pub async fn history_page(
+        &self,
+        session: &SessionId,
+        before: u64,
+        limit: Option<u32>,
+    ) -> Result<ServerMessage, StorageError> {
+        let limit = limit
+            .unwrap_or(HISTORY_PAGE as u32)
+            .clamp(1, protocol::limits::MAX_HISTORY_PAGE) as usize;
+        let (messages, has_earlier) = self
+            .storage
+            .messages_before(session, Some(before), limit)
+            .await?;
+        Ok(ServerMessage::HistoryPage {
+            messages,
+            has_earlier,
+        })
+    }
+
+    /// Keeps the text so far of the reply `message_id`, while it streams.
+    pub async fn flush_reply(
+        &self,
+        session: &SessionId,
+        message_id: &str,
+        text: &str,
+    ) -> Result<(), StorageError> {
+        self.storage.flush_reply(session, message_id, text).await
+    }
+
+    /// The content of version `version` of a file, if it is still kept.
+    pub async fn file_version(
+        &self,
+        session: &SessionId,
+        file_id: &str,
+        version: i64,
+    ) -> Result<Option<String>, StorageError> {
+        self.storage.file_version(session, file_id, version).await
     }
 
     /// The connection `connection_id` of `session` (from its [`Registration`]) has ended: it
@@ -358,14 +571,6 @@ impl SessionStore {
         self.storage.events_after(session, after_seq).await
     }
 
-    /// Each file of `session` and its current content.
-    pub async fn current_files(
-        &self,
-        session: &SessionId,
-    ) -> Result<Vec<(String, String)>, StorageError> {
-        self.storage.current_files(session).await
-    }
-
     /// Claims `session` for `subject` (see [`Storage::claim_session`]).
     pub async fn claim(
         &self,
@@ -378,8 +583,22 @@ impl SessionStore {
             .await
     }
 
-    /// Everything stored about `session`.
-    pub async fn export(&self, session: &SessionId) -> Result<Export, StorageError> {
-        self.storage.export(session).await
+    /// A page of `section` of everything stored about `session` (see
+    /// [`Storage::export_page`]).
+    pub async fn export_page(
+        &self,
+        session: &SessionId,
+        section: Section,
+        from: u64,
+        limit: usize,
+    ) -> Result<(Vec<serde_json::Value>, Option<u64>), StorageError> {
+        self.storage
+            .export_page(session, section, from, limit)
+            .await
+    }
+
+    /// The newest history `seq` of `session`.
+    pub async fn last_seq(&self, session: &SessionId) -> Result<u64, StorageError> {
+        self.storage.last_seq(session).await
     }
 }

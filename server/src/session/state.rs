@@ -6,7 +6,7 @@ use crate::{
     llm::OpenFile,
     storage::read::{FileRow, SessionRows},
 };
-use protocol::DiffProposal;
+use protocol::{Conflict, DiffProposal};
 use std::collections::HashMap;
 
 /// Most undecided diffs one session may hold; the oldest is dropped beyond this.
@@ -64,12 +64,16 @@ pub struct SessionState {
     pub diff_order: Vec<String>,
     /// The conversation, oldest first, for the prompt.
     pub history: Vec<Turn>,
+    /// Edits that could not be merged, waiting for the person, by conflict id.
+    pub conflicts: HashMap<String, Conflict>,
     /// The `seq` of the newest history event.
     pub last_seq: u64,
     /// Counter for this session's diff ids.
     pub(crate) next_diff: u64,
     /// Counter for this session's reply ids.
     pub(crate) next_message: u64,
+    /// Counter for this session's conflict ids.
+    pub(crate) next_conflict: u64,
 }
 
 impl SessionState {
@@ -79,8 +83,14 @@ impl SessionState {
             last_seq: rows.last_seq,
             next_message: rows.next_message,
             next_diff: rows.next_diff,
+            next_conflict: rows.next_conflict,
             ..Self::default()
         };
+        for conflict in rows.open_conflicts {
+            state
+                .conflicts
+                .insert(conflict.conflict_id.clone(), conflict);
+        }
         for FileRow {
             file_id,
             name,
@@ -119,6 +129,12 @@ impl SessionState {
     pub fn new_diff_id(&mut self) -> String {
         self.next_diff += 1;
         format!("d-{}", self.next_diff)
+    }
+
+    /// A fresh conflict id, unique within the session.
+    pub fn new_conflict_id(&mut self) -> String {
+        self.next_conflict += 1;
+        format!("k-{}", self.next_conflict)
     }
 
     /// A fresh reply id, unique within the session.

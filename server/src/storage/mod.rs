@@ -4,10 +4,12 @@
 //! # Layout
 //! - this file: opening the database, migrating it, the error type.
 //! - [`write`]: the one transaction each processed message becomes ([`Batch`], [`Change`]).
-//! - [`read`]: loading a session, the events a client missed, a session's export.
+//! - [`read`]: loading a session, snapshots and history pages, the events a client missed.
 //! - [`recovery`]: what start-up does about replies a crash interrupted.
 //! - [`owners`]: which subject owns a session; secrets the server keeps for itself.
+//! - [`export`]: everything stored about a session, a page at a time.
 
+pub mod export;
 pub mod owners;
 pub mod read;
 pub mod recovery;
@@ -64,7 +66,12 @@ pub struct Storage {
     backend: Backend,
     /// The database file, for SQLite.
     sqlite_file: Option<PathBuf>,
+    /// How many of a file's newest versions are kept (`AXE_FILE_VERSIONS_KEPT`).
+    versions_kept: usize,
 }
+
+/// How many of a file's newest versions are kept unless told otherwise.
+pub const DEFAULT_VERSIONS_KEPT: usize = 50;
 
 impl Storage {
     /// Connects to `url` (creating a SQLite file and its folder if missing) and applies any
@@ -119,7 +126,19 @@ impl Storage {
             pool,
             backend,
             sqlite_file,
+            versions_kept: DEFAULT_VERSIONS_KEPT,
         })
+    }
+
+    /// The same storage, keeping `count` of a file's newest versions (at least 1).
+    pub fn keeping_versions(mut self, count: usize) -> Self {
+        self.versions_kept = count.max(1);
+        self
+    }
+
+    /// How many of a file's newest versions are kept.
+    pub fn versions_kept(&self) -> usize {
+        self.versions_kept
     }
 
     /// The database file, when it is SQLite.

@@ -10,7 +10,7 @@ impl Storage {
     pub async fn recover_interrupted(&self, model: &str) -> Result<usize, StorageError> {
         let interrupted: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT session_id, message_id, content FROM axe_messages \
-             WHERE status = $1 ORDER BY session_id, position",
+             WHERE status = $1 AND role = 'assistant' ORDER BY session_id, position",
         )
         .bind(MessageStatus::Streaming.as_str())
         .fetch_all(self.pool())
@@ -38,7 +38,8 @@ impl Storage {
             let frame = encode_server_frame(Some(u64::try_from(seq).unwrap_or(0)), &event);
             sqlx::query(
                 "UPDATE axe_messages SET status = $1, finish_reason = $2, \
-                 model = $3, updated_at = $4 WHERE session_id = $5 AND message_id = $6",
+                 model = $3, updated_at = $4 \
+                 WHERE session_id = $5 AND role = 'assistant' AND message_id = $6",
             )
             .bind(MessageStatus::Failed.as_str())
             .bind(FinishReason::Interrupted.as_str())

@@ -2,7 +2,7 @@
 //! leaves either all of it or none of it — and an acknowledged message is always all of it.
 
 use super::{now_ms, Storage, StorageError};
-use protocol::{DiffOutcome, DiffProposal, FinishReason, MessageStatus, SessionId};
+use protocol::{Conflict, DiffOutcome, DiffProposal, FinishReason, MessageStatus, SessionId};
 use sqlx::{Any, Transaction};
 
 /// One change to a session's stored state.
@@ -54,6 +54,13 @@ pub enum Change {
     },
     /// A diff was proposed and awaits a decision.
     ProposeDiff(Box<DiffProposal>),
+    /// An edit could not be merged: both sides are kept as a conflict.
+    OpenConflict(Box<Conflict>),
+    /// A conflict was resolved.
+    ResolveConflict {
+        /// The conflict.
+        conflict_id: String,
+    },
     /// A diff was applied or rejected.
     ResolveDiff {
         /// The diff.
@@ -81,6 +88,8 @@ pub struct Batch {
     pub next_message: u64,
     /// The session's diff id counter after this batch.
     pub next_diff: u64,
+    /// The session's conflict id counter after this batch.
+    pub next_conflict: u64,
 }
 
 /// Converts a counter for a BIGINT column (ours never come near `i64::MAX`).
@@ -103,12 +112,13 @@ impl Storage {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE axe_sessions SET last_seq = $1, next_message = $2, next_diff = $3 \
-             WHERE session_id = $4",
+            "UPDATE axe_sessions SET last_seq = $1, next_message = $2, next_diff = $3, \
+             next_conflict = $4 WHERE session_id = $5",
         )
         .bind(big(batch.last_seq))
         .bind(big(batch.next_message))
         .bind(big(batch.next_diff))
+        .bind(big(batch.next_conflict))
         .bind(session)
         .execute(&mut *tx)
         .await?;
@@ -125,7 +135,7 @@ impl Storage {
             .await?;
         }
         for change in &batch.changes {
-            apply(&mut tx, session, change, now).await?;
+            apply(&mut tx, session, change, now, self.versions_kept()).await?;
         }
         for (seq, kind, frame) in &batch.events {
             sqlx::query(
@@ -141,6 +151,27 @@ impl Storage {
             .await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps the text of a reply still streaming, so a crash loses only what came after.
+    pub async fn flush_reply(
+        &self,
+        session: &SessionId,
+        message_id: &str,
+        content: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE axe_messages SET content = $1, updated_at = $2 \
+             WHERE session_id = $3 AND role = 'assistant' AND message_id = $4 AND status = $5",
+        )
+        .bind(content)
+        .bind(now_ms())
+        .bind(session.as_str())
+        .bind(message_id)
+        .bind(MessageStatus::Streaming.as_str())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -166,6 +197,7 @@ async fn apply(
     session: &str,
     change: &Change,
     now: i64,
+    versions_kept: usize,
 ) -> Result<(), StorageError> {
     match change {
         Change::SaveFile {
@@ -206,6 +238,20 @@ async fn apply(
             .bind(now)
             .execute(&mut **tx)
             .await?;
+            // Retention: the newest versions, and any an open conflict started from (a merge
+            // may need it); the file's current content is in `axe_files` regardless.
+            let oldest_kept =
+                version.saturating_sub(i64::try_from(versions_kept).unwrap_or(i64::MAX));
+            sqlx::query(
+                "DELETE FROM axe_file_versions WHERE session_id = $1 AND file_id = $2 \
+                 AND version <= $3 AND version NOT IN (SELECT base_version FROM axe_conflicts \
+                 WHERE session_id = $1 AND file_id = $2 AND status = 'open')",
+            )
+            .bind(session)
+            .bind(file_id.as_str())
+            .bind(oldest_kept)
+            .execute(&mut **tx)
+            .await?;
         }
         Change::UserMessage {
             message_id,
@@ -243,7 +289,8 @@ async fn apply(
         } => {
             sqlx::query(
                 "UPDATE axe_messages SET content = $1, status = $2, model = $3, \
-                 finish_reason = $4, updated_at = $5 WHERE session_id = $6 AND message_id = $7",
+                 finish_reason = $4, updated_at = $5 \
+                 WHERE session_id = $6 AND role = 'assistant' AND message_id = $7",
             )
             .bind(content.as_str())
             .bind(status.as_str())
@@ -268,6 +315,34 @@ async fn apply(
             .bind(proposal.file_id.as_str())
             .bind(json)
             .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Change::OpenConflict(conflict) => {
+            let json = serde_json::to_string(conflict.as_ref())
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO axe_conflicts \
+                 (session_id, conflict_id, file_id, base_version, conflict, status, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'open', $6)",
+            )
+            .bind(session)
+            .bind(conflict.conflict_id.as_str())
+            .bind(conflict.file_id.as_str())
+            .bind(conflict.base_version)
+            .bind(json)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Change::ResolveConflict { conflict_id } => {
+            sqlx::query(
+                "UPDATE axe_conflicts SET status = 'resolved', resolved_at = $1 \
+                 WHERE session_id = $2 AND conflict_id = $3",
+            )
+            .bind(now)
+            .bind(session)
+            .bind(conflict_id.as_str())
             .execute(&mut **tx)
             .await?;
         }

@@ -11,7 +11,7 @@
 use crate::{
     commands::{self, Context, Limits, Refusal},
     registry::Kick,
-    session::{ClientStamp, Delivery, ReplayFailure, Transacted},
+    session::{ClientStamp, Delivery, ReplayFailure, TransactError, Transacted},
     state::{AppState, ConnectionSlot},
     throttle::{Bucket, Rate},
 };
@@ -261,7 +261,20 @@ impl Reader<'_> {
                     )]
                 }
             }
-            _ => self.change(frame).await,
+            ClientMessage::LoadHistory { before, limit } => {
+                match self
+                    .state
+                    .sessions
+                    .history_page(self.session, *before, *limit)
+                    .await
+                {
+                    Ok(page) => vec![page],
+                    Err(error) => vec![storage_failed(&error)],
+                }
+            }
+            // Boxed: the transaction's future is large and rare; the reader's own future, which
+            // every idle connection holds, stays small.
+            _ => Box::pin(self.change(frame)).await,
         }
     }
 
@@ -282,6 +295,37 @@ impl Reader<'_> {
             prompt: state.config.prompt_budget,
         };
         let is_chat = matches!(message, ClientMessage::Chat { .. });
+        // The version an edit was made on, read before the transaction: stored versions never
+        // change, so no lock is needed, and the merge inside the transaction has it at hand.
+        let base = match &message {
+            ClientMessage::FileUpdated {
+                file_id,
+                base_version: Some(version),
+                ..
+            } => Some((file_id.clone(), *version)),
+            ClientMessage::Chat {
+                context:
+                    Some(protocol::ChatContext {
+                        active_file: Some(file),
+                        ..
+                    }),
+                ..
+            } => file.base_version.map(|version| (file.id.clone(), version)),
+            _ => None,
+        };
+        let base_content = match base {
+            Some((file_id, version)) => {
+                match state
+                    .sessions
+                    .file_version(session, &file_id, version)
+                    .await
+                {
+                    Ok(content) => content,
+                    Err(error) => return vec![storage_failed(&error)],
+                }
+            }
+            None => None,
+        };
         let stamp = ClientStamp {
             id: &id,
             kind: message.type_name(),
@@ -313,6 +357,7 @@ impl Reader<'_> {
                         limits,
                         // Under the session's lock, so no other chat can start a reply meanwhile.
                         reply_running: state.replies.is_running(session),
+                        base_content: base_content.as_deref(),
                     };
                     commands::execute(loaded, message, context)
                 },
@@ -327,7 +372,15 @@ impl Reader<'_> {
         match outcome {
             Ok(Transacted::Committed | Transacted::Duplicate) => Vec::new(),
             Ok(Transacted::Refused(refusal)) => vec![refusal.to_message(Some(&id))],
-            Err(error) => vec![storage_failed(&error)],
+            Err(TransactError::FrameTooLarge { kind, bytes, limit }) => {
+                // Final: the same message would make the same frame.
+                vec![ServerMessage::refusal(
+                    ErrorCode::MessageTooLarge,
+                    format!("this would make a {kind} message of {bytes} bytes, over the {limit}-byte limit"),
+                    Some(id.as_str()),
+                )]
+            }
+            Err(TransactError::Storage(error)) => vec![storage_failed(&error)],
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct TestServer {
     /// An anonymous token from `POST /api/axe/sessions`: the subject every `connect` and
     /// `export` of this server acts as, unless a test says otherwise.
     pub token: String,
+    /// The running server's sessions, to look inside (only they: a whole `AppState` would
+    /// hold a connection's place and keep shutdown waiting).
+    pub sessions: server::session::SessionStore,
 }
 
 impl TestServer {
@@ -63,9 +66,19 @@ impl TestServer {
         let anonymous = config.auth.mode == server::auth::AuthMode::Anonymous;
         let options = LeptosOptions::builder().output_name("axe").build();
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::serve(listener, config, options, async move {
-            let _ = stopped.await;
-        }));
+        let (state_tx, state_rx) = oneshot::channel();
+        let task = tokio::spawn(server::serve_watched(
+            listener,
+            config,
+            options,
+            async move {
+                let _ = stopped.await;
+            },
+            move |state| {
+                let _ = state_tx.send(state.sessions.clone());
+            },
+        ));
+        let sessions = state_rx.await.expect("the server starts");
         // In jwt mode the host mints tokens: the tests sign their own.
         let token = match (&db.token, anonymous) {
             (Some(token), _) => token.clone(),
@@ -78,6 +91,7 @@ impl TestServer {
             task,
             db: Some(db),
             token,
+            sessions,
         }
     }
 
@@ -358,14 +372,15 @@ pub async fn recv_raw(client: &mut Client) -> Value {
 
 /// Waits for the next reply to what the test did, skipping the bookkeeping the tests of other
 /// features need not see: `ack`s, the echoed `user_message`, a reply's place in the line for a
-/// model slot (`chat_queued`), and the `seq` of history frames.
+/// model slot (`chat_queued`), the `snapshot` a fresh connection starts with, and the `seq` of
+/// history frames.
 /// The persistence tests read everything with [`recv_raw`].
 pub async fn recv(client: &mut Client) -> Value {
     loop {
         let mut value = recv_raw(client).await;
         if matches!(
             value["type"].as_str(),
-            Some("ack" | "user_message" | "chat_queued")
+            Some("ack" | "user_message" | "chat_queued" | "snapshot")
         ) {
             continue;
         }

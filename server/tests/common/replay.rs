@@ -31,6 +31,8 @@ pub enum Scenario {
     Status { status: u16, body: String },
     /// Accepts the request and never answers.
     Silent,
+    /// Answers with `status` and an error page that never ends (a piece every 50 ms).
+    EndlessError { status: u16 },
 }
 
 /// What the stand-in observed.
@@ -128,6 +130,18 @@ async fn answer(State(shared): State<Shared>, body: String) -> Response {
         Scenario::Silent => {
             std::future::pending::<()>().await;
             unreachable!()
+        }
+        Scenario::EndlessError { status } => {
+            let pieces = futures_util::stream::repeat(()).then(|()| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                Ok::<_, Infallible>(
+                    "<p>internal details: http://10.0.0.7:9000/secret-path</p>\n".repeat(100),
+                )
+            });
+            Response::builder()
+                .status(status)
+                .body(Body::from_stream(pieces))
+                .unwrap()
         }
         Scenario::Replay { frames, gap } => {
             let guard = HangupGuard {
