@@ -47,6 +47,7 @@ mod browser {
     use crate::{
         api,
         credentials::{self, Access, Credentials},
+        history,
         reducer::{self, Received},
         store::{Author, AxeStore, ConnectionStatus, Outgoing},
     };
@@ -161,19 +162,35 @@ mod browser {
         "Your sign-in expired, so this is a new conversation. Unsent changes were kept and go to it.";
     const AFTER_FORBIDDEN: &str = "This is a new conversation of your own.";
 
-    /// Adopts `fresh` credentials: keeps them, and when they name another session than
-    /// `current`, moves the unsent messages there, starts the conversation afresh and says
-    /// `why`.
-    fn adopt(store: &AxeStore, current: Option<&Credentials>, fresh: &Credentials, why: &str) {
+    /// Adopts `fresh` credentials: keeps them, and shows their session. When the page showed
+    /// (or had kept) another session, the unsent messages move there, the conversation starts
+    /// afresh and the person is told `why`; otherwise what the tab kept of the session comes
+    /// back, so the connect names its real `last_seq`.
+    fn adopt(store: &AxeStore, previous: Option<&Credentials>, fresh: &Credentials, why: &str) {
         if !fresh.save() {
             log("this browser would not keep the session; it lasts as long as the page");
         }
-        if current.is_some_and(|c| c.session_id != fresh.session_id) {
-            store.move_to_session(&fresh.session_id);
-            store.push_entry(Author::Notice, why.into());
-        } else if current.is_none() {
-            store.restore_outbox(&fresh.session_id);
+        if store.session().as_deref() == Some(fresh.session_id.as_str()) {
+            return;
         }
+        if store.session().is_none() {
+            match previous.filter(|p| p.session_id != fresh.session_id) {
+                // Its unsent messages are loaded first, to move with the widget.
+                Some(previous) => store.restore_outbox(&previous.session_id),
+                None => return restore_session(store, &fresh.session_id),
+            }
+        }
+        store.move_to_session(&fresh.session_id);
+        store.push_entry(Author::Notice, why.into());
+    }
+
+    /// Shows what this tab kept of `session` (its conversation, and the unsent messages on
+    /// top), so a reload reconnects with its real `last_seq`.
+    fn restore_session(store: &AxeStore, session: &str) {
+        if let Some(saved) = history::load(session) {
+            history::restore(store, saved);
+        }
+        store.restore_outbox(session);
     }
 
     async fn run(
@@ -217,8 +234,8 @@ mod browser {
                 Err(failure) => {
                     // The server is down or refused a new session: as for a failed connect.
                     log(&format!("no credentials yet ({failure:?})"));
-                    if let Some(kept) = kept {
-                        store.restore_outbox(&kept.session_id);
+                    if let Some(kept) = kept.as_ref().filter(|_| store.session().is_none()) {
+                        restore_session(&store, &kept.session_id);
                     }
                     store.status.set(ConnectionStatus::Offline);
                     failures += 1;
@@ -360,13 +377,7 @@ mod browser {
             .paused_until
             .set(store.pacer.with_value(|p| p.paused_until(now)));
         for id in due.send {
-            let frame = store.outbox.with_untracked(|o| {
-                o.pending
-                    .iter()
-                    .find(|p| p.id == id)
-                    .map(|p| p.frame.clone())
-            });
-            if let Some(frame) = frame {
+            if let Some(frame) = store.frame_to_send(&id) {
                 sink.send(Message::Text(frame)).await.map_err(|_| ())?;
             }
         }

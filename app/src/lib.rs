@@ -8,6 +8,8 @@
 //! - [`store`]: the widget's reactive state, provided through context.
 //! - [`connection`]: the browser's WebSocket to the server: transport only (hydrate only).
 //! - [`reducer`]: what each server frame does to the store (native and browser, unit-tested).
+//! - [`history`]: snapshots applied to the store, and the shown conversation kept across
+//!   reloads.
 //! - [`credentials`]: the session and its token, kept in localStorage; when to refresh, what
 //!   a refusal means.
 //! - `api`: the browser's calls to the sessions API and the host's token callback (hydrate).
@@ -33,6 +35,7 @@ mod clipboard;
 pub mod connection;
 pub mod credentials;
 pub mod highlight;
+pub mod history;
 pub mod local_storage;
 pub mod markdown;
 pub mod outbox;

@@ -164,9 +164,10 @@ pub fn code_view(code: &str, language: &str) -> impl IntoView {
         .collect_view()
 }
 
-/// A fenced code block with its language and a Copy button.
+/// A fenced code block with its language and a Copy button; `plain` skips the highlighting
+/// (for a block still streaming, which would be highlighted again with every piece).
 #[component]
-fn CodeBlock(language: String, code: String) -> impl IntoView {
+fn CodeBlock(language: String, code: String, #[prop(optional)] plain: bool) -> impl IntoView {
     let copied = RwSignal::new(false);
     let to_copy = code.clone();
     let copy = move |_| {
@@ -186,8 +187,21 @@ fn CodeBlock(language: String, code: String) -> impl IntoView {
                     {move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
             </div>
-            <pre><code>{code_view(&code, &language)}</code></pre>
+            <pre><code>{if plain { code.clone().into_any() } else { code_view(&code, &language).into_any() }}</code></pre>
         </div>
+    }
+}
+
+/// One block as inert DOM; `plain` code is not highlighted.
+fn block_view(block: Block, plain: bool) -> AnyView {
+    match block {
+        Block::Paragraph(t) => view! { <p>{inline_view(&t)}</p> }.into_any(),
+        Block::Quote(t) => view! { <blockquote>{t}</blockquote> }.into_any(),
+        Block::List(items) => view! {
+            <ul>{items.into_iter().map(|i| view! { <li>{inline_view(&i)}</li> }).collect_view()}</ul>
+        }
+        .into_any(),
+        Block::Code { language, code } => view! { <CodeBlock language code plain/> }.into_any(),
     }
 }
 
@@ -196,16 +210,92 @@ fn CodeBlock(language: String, code: String) -> impl IntoView {
 pub fn Markdown(text: String) -> impl IntoView {
     parse(&text)
         .into_iter()
-        .map(|block| match block {
-            Block::Paragraph(t) => view! { <p>{inline_view(&t)}</p> }.into_any(),
-            Block::Quote(t) => view! { <blockquote>{t}</blockquote> }.into_any(),
-            Block::List(items) => view! {
-                <ul>{items.into_iter().map(|i| view! { <li>{inline_view(&i)}</li> }).collect_view()}</ul>
-            }
-            .into_any(),
-            Block::Code { language, code } => view! { <CodeBlock language code/> }.into_any(),
-        })
+        .map(|block| block_view(block, false))
         .collect_view()
+}
+
+/// Parses a text that grows (a streaming reply) without parsing it all again for every piece:
+/// the blocks before the last blank line outside a code fence can no longer change, so they are
+/// parsed once and kept; only the tail after it is parsed again.
+#[derive(Debug, Default, Clone)]
+pub struct Incremental {
+    /// The part of the text whose blocks are kept.
+    settled: String,
+    /// Its blocks.
+    blocks: Vec<Block>,
+}
+
+impl Incremental {
+    /// The blocks of `text`: how many are settled (kept from now on, available from
+    /// [`Self::settled_block`]) and the blocks of the tail.
+    pub fn update(&mut self, text: &str) -> (usize, Vec<Block>) {
+        if !text.starts_with(self.settled.as_str()) {
+            // Not a continuation (the final text replaced the streamed one): start over.
+            *self = Self::default();
+        }
+        let start = self.settled.len();
+        if let Some(boundary) = last_boundary(&text[start..]) {
+            let settled = &text[start..start + boundary];
+            self.blocks.extend(parse(settled));
+            self.settled.push_str(settled);
+        }
+        (self.blocks.len(), parse(&text[self.settled.len()..]))
+    }
+
+    /// The settled block `index`.
+    pub fn settled_block(&self, index: usize) -> Option<Block> {
+        self.blocks.get(index).cloned()
+    }
+}
+
+/// The end of the last blank line of `text` that is outside any code fence: no block spans it,
+/// so what comes before parses the same whatever follows.
+fn last_boundary(text: &str) -> Option<usize> {
+    let mut open: Option<Opening<'_>> = None;
+    let mut boundary = None;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        at += line.len();
+        if !line.ends_with('\n') {
+            break;
+        }
+        match &open {
+            Some(opening) if opening.is_closed_by(line) => open = None,
+            Some(_) => {}
+            None => {
+                if let Some(opening) = Opening::parse(line) {
+                    open = Some(opening);
+                } else if line.trim().is_empty() {
+                    boundary = Some(at);
+                }
+            }
+        }
+    }
+    boundary
+}
+
+/// Markdown of a reply that may still be streaming: settled blocks are rendered once, only the
+/// tail again with each piece, and a code block still arriving is not highlighted until it is
+/// settled — so a long reply streams without re-rendering (or re-highlighting) all of itself.
+#[component]
+pub fn LiveMarkdown(text: ArcRwSignal<String>, streaming: Signal<bool>) -> impl IntoView {
+    let cache = StoredValue::new(Incremental::default());
+    let parsed = Memo::new(move |_| {
+        let text = text.get();
+        cache
+            .try_update_value(|cache| cache.update(&text))
+            .unwrap_or_default()
+    });
+    let settled = move || 0..parsed.with(|(count, _)| *count);
+    view! {
+        <For each=settled key=|index| *index let:index>
+            {cache.with_value(|c| c.settled_block(index)).map(|block| block_view(block, false))}
+        </For>
+        {move || {
+            let plain = streaming.get();
+            parsed.with(|(_, tail)| tail.clone()).into_iter().map(|b| block_view(b, plain)).collect_view()
+        }}
+    }
 }
 
 #[cfg(test)]
@@ -278,6 +368,34 @@ mod tests {
                 Inline::Text(" but 2 * 3".into()),
             ]
         );
+    }
+
+    #[test]
+    fn growing_text_parses_to_the_same_blocks_piece_by_piece() {
+        let text = "Intro\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\n- one\n- two\n\n> quote\n\ntail words";
+        let mut incremental = Incremental::default();
+        let mut settled_seen = 0;
+        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let (settled, tail) = incremental.update(&text[..end]);
+            assert!(settled >= settled_seen, "settled blocks only grow");
+            settled_seen = settled;
+            let mut all: Vec<Block> = (0..settled)
+                .map(|i| incremental.settled_block(i).unwrap())
+                .collect();
+            all.extend(tail);
+            assert_eq!(all, parse(&text[..end]), "at {end}");
+        }
+        assert!(settled_seen >= 3, "most of it settled: {settled_seen}");
+        // A text that is not a continuation starts over.
+        let (settled, tail) = incremental.update("other");
+        assert_eq!((settled, tail), (0, parse("other")));
+    }
+
+    #[test]
+    fn a_blank_line_inside_a_fence_is_no_boundary() {
+        assert_eq!(last_boundary("```\na\n\nb\n"), None);
+        assert_eq!(last_boundary("p\n\n```\na\n\n"), Some(3));
+        assert_eq!(last_boundary("```\na\n```\n\nq"), Some(11));
     }
 
     #[test]

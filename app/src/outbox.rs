@@ -2,6 +2,12 @@
 //! chats) with its frame id, from the moment it is made until the server acknowledges it. It is
 //! kept in localStorage, so a reload or a crash of the tab loses nothing; on every (re)connect
 //! it is sent again in order, and the server's de-duplication makes resending safe.
+//!
+//! Edits say which server version of the file they were made on (`base_version`), so the
+//! server can merge them into what changed meanwhile. That version is filled in as a message
+//! goes on the wire ([`PendingMessage::frame_on`]), since an edit made offline only learns it
+//! when the edit before it is acknowledged; and an edit not yet sent absorbs the next edit of
+//! the same file ([`Outbox::push_edit`]), which holds all of it anyway.
 
 use protocol::{decode_client_frame, encode_client_frame, ClientMessage, MessageId};
 use serde::{Deserialize, Serialize};
@@ -27,7 +33,10 @@ impl PendingMessage {
             }
             ClientMessage::DiffApplied { diff_id, .. } => format!("Apply diff {diff_id}"),
             ClientMessage::DiffRejected { diff_id } => format!("Reject diff {diff_id}"),
-            ClientMessage::Stop { .. } | ClientMessage::Ping { .. } => "Message".to_owned(),
+            ClientMessage::ResolveConflict { .. } => "Resolve a conflict".to_owned(),
+            ClientMessage::Stop { .. }
+            | ClientMessage::Ping { .. }
+            | ClientMessage::LoadHistory { .. } => "Message".to_owned(),
         };
         Self {
             id: id.as_str().to_owned(),
@@ -39,6 +48,40 @@ impl PendingMessage {
     /// The message itself (`None` only if stored data was tampered with).
     pub fn message(&self) -> Option<ClientMessage> {
         decode_client_frame(&self.frame).ok().map(|f| f.message)
+    }
+
+    /// The frame to send now: an edit (or a chat carrying the open file) says it was made on
+    /// `base_version(file_id)`, the server's version of that file as the widget last knew it.
+    pub fn frame_on(&self, base_version: impl Fn(&str) -> Option<i64>) -> String {
+        let Ok(frame) = decode_client_frame(&self.frame) else {
+            return self.frame.clone();
+        };
+        let mut message = frame.message;
+        match &mut message {
+            ClientMessage::FileUpdated {
+                file_id,
+                base_version: base,
+                ..
+            } => *base = base_version(file_id),
+            ClientMessage::Chat {
+                context:
+                    Some(protocol::ChatContext {
+                        active_file: Some(file),
+                        ..
+                    }),
+                ..
+            } if file.content.is_some() => file.base_version = base_version(&file.id),
+            _ => return self.frame.clone(),
+        }
+        encode_client_frame(frame.id.as_ref(), &message)
+    }
+
+    /// The file this message edits, if it is an edit.
+    fn edited_file(&self) -> Option<String> {
+        match self.message()? {
+            ClientMessage::FileUpdated { file_id, .. } => Some(file_id),
+            _ => None,
+        }
     }
 }
 
@@ -63,6 +106,25 @@ impl Outbox {
     /// Adds a message at the end.
     pub fn push(&mut self, message: PendingMessage) {
         self.pending.push(message);
+    }
+
+    /// Adds an edit: in place of the last message if that is an edit of the same file not yet
+    /// on the wire (`on_wire` says which are), since this edit holds all of it; else at the
+    /// end. Returns the id of the edit that replaced another, if one did.
+    pub fn push_edit(
+        &mut self,
+        edit: PendingMessage,
+        on_wire: impl Fn(&str) -> bool,
+    ) -> Option<String> {
+        let file = edit.edited_file();
+        if let Some(last) = self.pending.last_mut() {
+            if file.is_some() && last.edited_file() == file && !on_wire(&last.id) {
+                let replaced = std::mem::replace(last, edit);
+                return Some(replaced.id);
+            }
+        }
+        self.pending.push(edit);
+        None
     }
 
     /// Removes the message `id` (acknowledged or refused); returns it if it was there.
@@ -137,7 +199,52 @@ mod tests {
             content: content.into(),
             name: Some("main.rs".into()),
             language: Some("rust".into()),
+            base_version: None,
         }
+    }
+
+    #[test]
+    fn an_unsent_edit_absorbs_the_next_edit_of_its_file() {
+        let mut outbox = Outbox::default();
+        assert_eq!(
+            outbox.push_edit(PendingMessage::new(&id("c-1"), &edit("one")), |_| false),
+            None
+        );
+        assert_eq!(
+            outbox.push_edit(PendingMessage::new(&id("c-2"), &edit("two")), |_| false),
+            Some("c-1".into())
+        );
+        assert_eq!(outbox.pending.len(), 1);
+        assert_eq!(outbox.latest_edit_of("main").as_deref(), Some("two"));
+        // One on the wire is not touched: the next waits behind it.
+        assert_eq!(
+            outbox.push_edit(PendingMessage::new(&id("c-3"), &edit("three")), |id| id
+                == "c-2"),
+            None
+        );
+        assert_eq!(outbox.pending.len(), 2);
+    }
+
+    #[test]
+    fn the_base_version_is_filled_in_when_the_frame_goes_out() {
+        let pending = PendingMessage::new(&id("c-1"), &edit("one"));
+        let version_of = |file: &str| (file == "main").then_some(7);
+        let frame = decode_client_frame(&pending.frame_on(version_of)).unwrap();
+        assert_eq!(frame.id, Some(id("c-1")));
+        assert!(matches!(
+            frame.message,
+            ClientMessage::FileUpdated {
+                base_version: Some(7),
+                ..
+            }
+        ));
+        let reject = PendingMessage::new(
+            &id("c-2"),
+            &ClientMessage::DiffRejected {
+                diff_id: "d".into(),
+            },
+        );
+        assert_eq!(reject.frame_on(version_of), reject.frame);
     }
 
     #[test]

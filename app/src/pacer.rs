@@ -1,6 +1,7 @@
-//! When each message of the outbox goes on the wire: in order, a few at a time, spaced out,
-//! again if it is not acknowledged in time, and not at all while the server has asked the
-//! widget to wait. So a long offline queue (hundreds of edits) drains after a reconnect within
+//! When each message of the outbox goes on the wire: in order, one at a time (the next goes
+//! when the one before is acknowledged, so an edit can name the version its predecessor made),
+//! spaced out, again if it is not acknowledged in time, and not at all while the server has
+//! asked the widget to wait. So a long offline queue (hundreds of edits) drains after a reconnect within
 //! the server's rate limits instead of tripping them, and a message the server refused for a
 //! rate limit goes out again — before anything made after it — once the wait is over.
 //!
@@ -10,7 +11,7 @@
 use std::collections::HashMap;
 
 /// At most this many messages are on the wire unacknowledged at once.
-pub const WINDOW: usize = 8;
+pub const WINDOW: usize = 1;
 /// At least this long between two sends (10 a second: half the server's default rate).
 pub const MIN_GAP_MS: f64 = 100.0;
 /// A message unacknowledged for this long is sent again, with the same id.
@@ -46,6 +47,11 @@ impl Pacer {
     /// The message `id` was acknowledged (or refused for good).
     pub fn settled(&mut self, id: &str) {
         self.in_flight.remove(id);
+    }
+
+    /// Whether `id` is on the wire (sent and not yet acknowledged).
+    pub fn is_in_flight(&self, id: &str) -> bool {
+        self.in_flight.contains_key(id)
     }
 
     /// The server refused `id` for a rate limit: it and everything after it in `pending` are
@@ -191,20 +197,19 @@ mod tests {
     fn a_rate_limited_message_and_those_after_it_wait_then_go_in_order() {
         let mut pacer = Pacer::default();
         let pending = ids(3);
-        let mut sent = Vec::new();
-        for t in [0.0, 100.0, 200.0] {
-            sent.extend(pacer.due(&pending, t).send);
-        }
-        assert_eq!(sent, ids(3));
+        assert_eq!(pacer.due(&pending, 0.0).send, ["c-0"]);
+        assert!(pacer.due(&pending, 100.0).send.is_empty(), "one at a time");
         pacer.settled("c-0");
         let rest = &pending[1..];
+        assert_eq!(pacer.due(rest, 200.0).send, ["c-1"]);
         pacer.rate_limited("c-1", rest, 4_000.0, 250.0);
         assert_eq!(pacer.paused_until(300.0), Some(4_250.0));
         let waiting = pacer.due(rest, 300.0);
         assert!(waiting.send.is_empty());
         assert_eq!(waiting.next_at, Some(4_250.0));
         assert_eq!(pacer.due(rest, 4_250.0).send, ["c-1"]);
-        assert_eq!(pacer.due(rest, 4_350.0).send, ["c-2"]);
+        pacer.settled("c-1");
+        assert_eq!(pacer.due(&rest[1..], 4_350.0).send, ["c-2"]);
     }
 
     #[test]

@@ -2,7 +2,10 @@
 //! the protocol. Pure over the store's signals (no socket, no browser API), so it compiles and
 //! is tested natively; the connection module feeds it every text frame it receives.
 
-use crate::store::{Author, AxeStore, EntryStatus};
+use crate::{
+    history,
+    store::{Author, AxeStore, EntryStatus},
+};
 use leptos::prelude::*;
 use protocol::{decode_server_frame, ClientMessage, ErrorCode, ServerMessage};
 
@@ -32,15 +35,57 @@ pub fn receive(store: &AxeStore, text: &str) -> Received {
         }
         store.last_seq.set_value(seq);
     }
-    apply(store, frame.message)
+    let keep = frame.seq.is_some() || matches!(frame.message, ServerMessage::Snapshot(_));
+    let received = apply(store, frame.message);
+    if keep {
+        // What the tab shows survives a reload, which then asks only for what it missed.
+        if let Some(session) = store.session() {
+            history::save(store, &session);
+        }
+    }
+    received
 }
 
 /// Applies one server message to `store`.
 pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
     match message {
-        ServerMessage::Ack { id } => {
-            store.settle(&id);
+        ServerMessage::Ack { id, version } => {
+            let settled = store.settle(&id);
+            if let (Some(version), Some(message)) = (version, settled.and_then(|p| p.message())) {
+                let file_id = match message {
+                    ClientMessage::FileUpdated { file_id, .. } => Some(file_id),
+                    ClientMessage::Chat { context, .. } => {
+                        context.and_then(|c| c.active_file).map(|f| f.id)
+                    }
+                    ClientMessage::DiffApplied { .. } | ClientMessage::ResolveConflict { .. } => {
+                        Some(store.file.with_untracked(|f| f.id.clone()))
+                    }
+                    _ => None,
+                };
+                // The editor's changes since are made on what this message stored.
+                store.file.update(|file| {
+                    if file_id.as_deref() == Some(file.id.as_str()) {
+                        file.version = Some(version);
+                    }
+                });
+            }
         }
+        ServerMessage::Snapshot(snapshot) => history::apply_snapshot(store, *snapshot),
+        ServerMessage::HistoryPage {
+            messages,
+            has_earlier,
+        } => history::prepend(store, messages, has_earlier),
+        ServerMessage::FileConflict(conflict) => store.conflicts.update(|conflicts| {
+            if conflicts
+                .iter()
+                .all(|c| c.conflict_id != conflict.conflict_id)
+            {
+                conflicts.push(*conflict);
+            }
+        }),
+        ServerMessage::ConflictResolved { conflict_id, .. } => store
+            .conflicts
+            .update(|c| c.retain(|k| k.conflict_id != conflict_id)),
         ServerMessage::UserMessage { id, message } => store.show_user_message(id, message),
         ServerMessage::ChatDelta {
             message_id,
@@ -80,12 +125,22 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 });
             }
         }
-        ServerMessage::FileUpdate { file_id, content } => {
-            // While an edit of this file waits, the editor is newer than the server.
+        ServerMessage::FileUpdate {
+            file_id,
+            content,
+            version,
+        } => {
+            // While an edit of this file waits, the editor is newer than the server: the edit
+            // goes out on the version the widget knew, and the server merges it into this one.
             if !store.outbox.with_untracked(|o| o.has_edit_of(&file_id)) {
                 store.file.update(|file| {
-                    if file.id == file_id && file.content != content {
-                        file.content = content;
+                    if file.id == file_id {
+                        if file.content != content {
+                            file.content = content;
+                        }
+                        if version.is_some() {
+                            file.version = version;
+                        }
                     }
                 });
             }
@@ -220,6 +275,7 @@ mod tests {
             original: "a\n".into(),
             modified: "b\n".into(),
             hunks: Vec::new(),
+            warning: None,
         }
     }
 
@@ -297,9 +353,16 @@ mod tests {
             },
         );
         assert_eq!(texts(&store), vec![(Author::User, "hello".into())]);
-        // Its ack settles it.
-        apply(&store, ServerMessage::Ack { id });
+        // Its ack settles it, and names the file version the chat's content became.
+        apply(
+            &store,
+            ServerMessage::Ack {
+                id,
+                version: Some(3),
+            },
+        );
         assert!(store.outbox.with_untracked(|o| o.pending.is_empty()));
+        assert_eq!(store.file.with_untracked(|f| f.version), Some(3));
     }
 
     #[test]
@@ -325,32 +388,36 @@ mod tests {
     #[test]
     fn a_file_update_waits_while_an_edit_of_the_file_is_unsaved() {
         let (_owner, store) = store();
-        apply(
-            &store,
-            ServerMessage::FileUpdate {
-                file_id: "main".into(),
-                content: "server\n".into(),
-            },
-        );
-        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "server\n");
-        apply(
-            &store,
-            ServerMessage::FileUpdate {
-                file_id: "other".into(),
-                content: "x".into(),
-            },
-        );
-        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "server\n");
+        let update = |file: &str, content: &str, version| ServerMessage::FileUpdate {
+            file_id: file.into(),
+            content: content.into(),
+            version: Some(version),
+        };
+        let editor = |store: &AxeStore| {
+            store
+                .file
+                .with_untracked(|f| (f.content.clone(), f.version))
+        };
+        apply(&store, update("main", "server\n", 4));
+        assert_eq!(editor(&store), ("server\n".into(), Some(4)));
+        apply(&store, update("other", "x", 9));
+        assert_eq!(editor(&store), ("server\n".into(), Some(4)));
         store.file.update(|f| f.content = "mine\n".into());
         store.send_file_update();
+        apply(&store, update("main", "merged elsewhere\n", 5));
+        assert_eq!(editor(&store), ("mine\n".into(), Some(4)));
+        // The edit goes out on version 4; its ack names what it made.
+        let id = store.pending_ids()[0].clone();
+        let frame = store.frame_to_send(&id).unwrap();
+        assert!(frame.contains(r#""base_version":4"#), "{frame}");
         apply(
             &store,
-            ServerMessage::FileUpdate {
-                file_id: "main".into(),
-                content: "older\n".into(),
+            ServerMessage::Ack {
+                id,
+                version: Some(6),
             },
         );
-        assert_eq!(store.file.with_untracked(|f| f.content.clone()), "mine\n");
+        assert_eq!(store.file.with_untracked(|f| f.version), Some(6));
     }
 
     #[test]
@@ -403,6 +470,34 @@ mod tests {
         assert!(store.awaiting_reply.get_untracked());
         apply(&store, delta("m-1", "Hi", 0));
         assert_eq!(store.queued.get_untracked(), None);
+    }
+
+    #[test]
+    fn conflicts_open_and_close() {
+        let (_owner, store) = store();
+        let conflict = protocol::Conflict {
+            conflict_id: "k-1".into(),
+            file_id: "main".into(),
+            file_name: "main.rs".into(),
+            base_version: 2,
+            mine: "a\n".into(),
+            theirs: "b\n".into(),
+            draft: "<<<<<<< your edit\na\n=======\nb\n>>>>>>> the other edit\n".into(),
+        };
+        apply(
+            &store,
+            ServerMessage::FileConflict(Box::new(conflict.clone())),
+        );
+        apply(&store, ServerMessage::FileConflict(Box::new(conflict)));
+        assert_eq!(store.conflicts.with_untracked(Vec::len), 1);
+        apply(
+            &store,
+            ServerMessage::ConflictResolved {
+                conflict_id: "k-1".into(),
+                file_id: "main".into(),
+            },
+        );
+        assert!(store.conflicts.with_untracked(Vec::is_empty));
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::{
 use futures_channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
 use protocol::{
-    encode_client_frame, ActiveFile, ChatContext, ClientMessage, DiffProposal, FinishReason,
+    encode_client_frame, ActiveFile, ChatContext, ClientMessage, Conflict, DiffProposal,
+    FinishReason,
 };
 
 /// Where the connection to the server stands.
@@ -79,6 +80,9 @@ pub struct ChatEntry {
     pub client_id: Option<String>,
     /// The server's reply id, for assistant replies.
     pub message_id: Option<String>,
+    /// Its place in the conversation, when the server said (snapshots and history pages):
+    /// "Load earlier" asks for what comes before the oldest.
+    pub position: Option<u64>,
     /// Its text (Markdown for the assistant).
     pub text: ArcRwSignal<String>,
     /// Whether it is complete.
@@ -96,6 +100,9 @@ pub struct EditorFile {
     pub language: String,
     /// Current content.
     pub content: String,
+    /// The server's version of the content the editor's changes were made on (`None` until
+    /// the server has the file): edits name it as their `base_version`.
+    pub version: Option<i64>,
 }
 
 /// What the editor shows before the person types anything.
@@ -129,6 +136,7 @@ impl Default for EditorFile {
             name: "main.rs".into(),
             language: "rust".into(),
             content: DEFAULT_FILE.into(),
+            version: None,
         }
     }
 }
@@ -173,8 +181,17 @@ pub struct AxeStore {
     pub paused_until: RwSignal<Option<f64>>,
     /// When each outbox message goes on the wire.
     pub pacer: StoredValue<Pacer>,
+    /// Edits that could not be merged, waiting for the person to resolve them.
+    pub conflicts: RwSignal<Vec<Conflict>>,
+    /// Whether the server has earlier messages than those shown.
+    pub has_earlier: RwSignal<bool>,
+    /// Whether the browser refused to keep the unsent messages (storage full or denied): they
+    /// live only in this tab until sent, and the widget says so.
+    pub storage_refused: RwSignal<bool>,
     /// Where the outbox is saved (localStorage key), once the session is known.
     outbox_key: StoredValue<Option<String>>,
+    /// The session shown, once known.
+    session: StoredValue<Option<String>>,
     wire: StoredValue<UnboundedSender<Outgoing>>,
     wire_receiver: StoredValue<Option<UnboundedReceiver<Outgoing>>>,
     next_entry: StoredValue<u64>,
@@ -207,7 +224,11 @@ impl AxeStore {
             queued: RwSignal::new(None),
             paused_until: RwSignal::new(None),
             pacer: StoredValue::new(Pacer::default()),
+            conflicts: RwSignal::new(Vec::new()),
+            has_earlier: RwSignal::new(false),
+            storage_refused: RwSignal::new(false),
             outbox_key: StoredValue::new(None),
+            session: StoredValue::new(None),
             wire: StoredValue::new(wire),
             wire_receiver: StoredValue::new(Some(wire_receiver)),
             next_entry: StoredValue::new(0),
@@ -270,6 +291,7 @@ impl AxeStore {
     /// Restores the outbox saved for `session` and keeps saving it there from now on. The
     /// editor shows the newest waiting edit, which is what the person saw before the reload.
     pub fn restore_outbox(&self, session: &str) {
+        self.session.set_value(Some(session.to_owned()));
         let key = crate::outbox::storage_key(session);
         let saved = local_storage::load(&key).map(|text| Outbox::from_json(&text));
         self.outbox_key.set_value(Some(key));
@@ -285,6 +307,7 @@ impl AxeStore {
     /// Continues in another session (the old one can no longer be opened): the unsent messages
     /// move with the widget, the conversation starts afresh.
     pub fn move_to_session(&self, session: &str) {
+        self.session.set_value(Some(session.to_owned()));
         let old_key = self.outbox_key.get_value();
         let key = crate::outbox::storage_key(session);
         self.outbox_key.set_value(Some(key));
@@ -294,9 +317,17 @@ impl AxeStore {
         }
         self.messages.set(Vec::new());
         self.diffs.set(Vec::new());
+        self.conflicts.set(Vec::new());
+        self.has_earlier.set(false);
+        self.file.update(|f| f.version = None);
         self.last_seq.set_value(0);
         self.awaiting_reply.set(false);
         self.queued.set(None);
+    }
+
+    /// The session shown, once known.
+    pub fn session(&self) -> Option<String> {
+        self.session.get_value()
     }
 
     /// Forgets the message `id`: the server stored it (ack) or refused it for good.
@@ -312,7 +343,10 @@ impl AxeStore {
     fn save_outbox(&self) {
         if let Some(key) = self.outbox_key.get_value() {
             let json = self.outbox.with_untracked(Outbox::to_json);
-            local_storage::save(&key, &json);
+            let saved = local_storage::save(&key, &json);
+            if self.storage_refused.get_untracked() == saved {
+                self.storage_refused.set(!saved);
+            }
         }
     }
 
@@ -329,6 +363,20 @@ impl AxeStore {
         message_id: Option<String>,
         status: EntryStatus,
     ) -> ChatEntry {
+        let entry = self.new_entry(author, text, message_id, status);
+        self.messages
+            .update(|messages| messages.push(entry.clone()));
+        entry
+    }
+
+    /// A new entry (not yet shown), with an id unique in this widget.
+    pub fn new_entry(
+        &self,
+        author: Author,
+        text: String,
+        message_id: Option<String>,
+        status: EntryStatus,
+    ) -> ChatEntry {
         let id = self
             .next_entry
             .try_update_value(|n| {
@@ -336,17 +384,15 @@ impl AxeStore {
                 *n
             })
             .unwrap_or_default();
-        let entry = ChatEntry {
+        ChatEntry {
             id,
             author,
             client_id: None,
+            position: None,
             message_id,
             text: ArcRwSignal::new(text),
             status: ArcRwSignal::new(status),
-        };
-        self.messages
-            .update(|messages| messages.push(entry.clone()));
-        entry
+        }
     }
 
     /// The entry of the reply `message_id`, if it is in the conversation.
@@ -417,6 +463,7 @@ impl AxeStore {
                     name: file.name,
                     language: file.language,
                     content: Some(file.content),
+                    base_version: None,
                 }),
             }),
         });
@@ -447,15 +494,81 @@ impl AxeStore {
         self.send(ClientMessage::DiffRejected { diff_id });
     }
 
-    /// Sends the editor's current content to the server.
+    /// Sends the editor's current content to the server (in place of an earlier edit of the
+    /// file still waiting to go out, which it holds anyway).
     pub fn send_file_update(&self) {
         let file = self.file.get_untracked();
-        self.send(ClientMessage::FileUpdated {
+        let message = ClientMessage::FileUpdated {
             file_id: file.id,
             content: file.content,
             name: Some(file.name),
             language: Some(file.language),
+            base_version: None,
+        };
+        let id = new_message_id(now_ms(), random);
+        let pending = PendingMessage::new(&id, &message);
+        let pacer = self.pacer;
+        self.outbox.update(|outbox| {
+            outbox.push_edit(pending, |id| pacer.with_value(|p| p.is_in_flight(id)));
         });
+        self.save_outbox();
+        self.put_on_wire(Outgoing::Outbox);
+    }
+
+    /// The frame to send for the outbox message `id` now, with the editor file's current
+    /// server version filled in as the base of an edit of it.
+    pub fn frame_to_send(&self, id: &str) -> Option<String> {
+        let (editing, version) = self.file.with_untracked(|f| (f.id.clone(), f.version));
+        let base = |file: &str| if file == editing { version } else { None };
+        self.outbox.with_untracked(|o| {
+            o.pending
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.frame_on(base))
+        })
+    }
+
+    /// Sends the person's resolution of a conflict; edits of the file still waiting are
+    /// dropped (what the person decided replaces them) and the editor shows the resolution.
+    pub fn send_resolution(&self, conflict_id: String, content: String) {
+        let file_id = self.conflicts.with_untracked(|c| {
+            c.iter()
+                .find(|k| k.conflict_id == conflict_id)
+                .map(|k| k.file_id.clone())
+        });
+        if let Some(file_id) = &file_id {
+            let pacer = self.pacer;
+            self.outbox.update(|outbox| {
+                outbox.pending.retain(|p| {
+                    pacer.with_value(|pacer| pacer.is_in_flight(&p.id))
+                        || !matches!(p.message(), Some(ClientMessage::FileUpdated { file_id: f, .. }) if f == *file_id)
+                })
+            });
+            self.file.update(|file| {
+                if file.id == *file_id {
+                    file.content = content.clone();
+                }
+            });
+        }
+        self.conflicts
+            .update(|c| c.retain(|k| k.conflict_id != conflict_id));
+        self.send(ClientMessage::ResolveConflict {
+            conflict_id,
+            content,
+        });
+    }
+
+    /// Asks the server for the messages before the oldest one shown.
+    pub fn load_earlier(&self) {
+        let oldest = self
+            .messages
+            .with_untracked(|m| m.iter().filter_map(|e| e.position).min());
+        if let Some(before) = oldest {
+            self.send_now(ClientMessage::LoadHistory {
+                before,
+                limit: None,
+            });
+        }
     }
 }
 

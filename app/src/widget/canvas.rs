@@ -2,6 +2,7 @@
 
 use super::{
     chat::{ChatInput, ChatLog},
+    conflict_view::ConflictOverlay,
     diff_view::DiffOverlay,
     editor::Editor,
     header::WidgetHeader,
@@ -38,6 +39,7 @@ pub fn Canvas() -> impl IntoView {
         <div class="canvas-editor">
             <Editor/>
             <DiffOverlay/>
+            <ConflictOverlay/>
         </div>
     }
     .into_any();

@@ -1,8 +1,8 @@
 //! The conversation log and the message input, shared by the panel and the canvas.
 
-use super::status::{InputHint, PendingNotice, QueuedNotice, RateLimitNotice};
+use super::status::{InputHint, PendingNotice, QueuedNotice, RateLimitNotice, StorageNotice};
 use crate::{
-    markdown::Markdown,
+    markdown::LiveMarkdown,
     store::{Author, AxeStore, EntryStatus},
 };
 use leptos::{ev::KeyboardEvent, html, prelude::*};
@@ -20,8 +20,18 @@ pub fn ChatLog() -> impl IntoView {
             request_animation_frame(move || element.set_scroll_top(element.scroll_height()));
         }
     });
+    let earlier = move || {
+        store.has_earlier.get().then(|| {
+            view! {
+                <button type="button" class="load-earlier" on:click=move |_| store.load_earlier()>
+                    "Load earlier messages"
+                </button>
+            }
+        })
+    };
     view! {
-        <ol class="chat-log" node_ref=log aria-live="polite" aria-label="Conversation">
+        {earlier}
+        <ol class="chat-log" node_ref=log aria-live="polite" aria-label="Conversation" tabindex="0">
             <For each=move || store.messages.get() key=|entry| entry.id let:entry>
                 {
                     let (class, who) = match entry.author {
@@ -30,11 +40,15 @@ pub fn ChatLog() -> impl IntoView {
                         Author::Notice => ("msg notice", "Notice"),
                     };
                     let text = entry.text.clone();
+                    let status = entry.status.clone();
                     let body = match entry.author {
-                        Author::Assistant => (move || view! { <Markdown text=text.get()/> }).into_any(),
+                        Author::Assistant => {
+                            let status = status.clone();
+                            let streaming = Signal::derive(move || status.get() == EntryStatus::Streaming);
+                            view! { <LiveMarkdown text streaming/> }.into_any()
+                        }
                         _ => view! { <p class="plain">{move || text.get()}</p> }.into_any(),
                     };
-                    let status = entry.status.clone();
                     let label = move || match status.get() {
                         EntryStatus::Streaming => Some(("entry-status streaming", "Generating…")),
                         EntryStatus::Ended(FinishReason::Stop | FinishReason::Length) => None,
@@ -114,6 +128,7 @@ pub fn ChatInput() -> impl IntoView {
         <InputHint/>
         <QueuedNotice/>
         <RateLimitNotice/>
+        <StorageNotice/>
         <PendingNotice/>
     }
 }

@@ -142,6 +142,7 @@ fn DiffReview(diff: DiffProposal) -> impl IntoView {
                 <button type="button" class="apply" on:click=apply_all>"Apply all"</button>
                 <button type="button" class="reject" on:click=reject_all>"Reject all"</button>
             </header>
+            {diff.warning.clone().map(|warning| view! { <p class="diff-warning" role="alert">{warning}</p> })}
             <table class="diff-table">{hunks}</table>
         </div>
     }

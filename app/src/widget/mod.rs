@@ -7,9 +7,11 @@
 //! - `canvas`: the full-screen canvas (40 % chat, 60 % editor) with the diff overlay.
 //! - `editor`: the code editor of the canvas.
 //! - `diff_view`: the diff overlay with Apply and Reject.
+//! - `conflict_view`: an edit that could not be merged, both sides and a draft to resolve.
 
 mod canvas;
 mod chat;
+mod conflict_view;
 mod diff_view;
 mod editor;
 mod header;

@@ -37,7 +37,7 @@ pub fn StatusIcon() -> impl IntoView {
 pub fn StatusBadge() -> impl IntoView {
     let store = AxeStore::expect();
     view! {
-        <span role="status" class="badge" class:online=move || store.status.get().is_connected()>
+        <span role="status" class="badge" class:online=move || store.status.get().is_connected() aria-label=move || label(store.status.get())>
             {move || label(store.status.get())}
         </span>
     }
@@ -65,6 +65,20 @@ pub fn InputHint() -> impl IntoView {
         }
         .into_any(),
         _ => view! { <p class="hint warning">"⚠ Reconnecting to server..."</p> }.into_any(),
+    }
+}
+
+/// Shown while the browser refuses to keep the unsent messages (storage full or denied): they
+/// are not lost yet, but would be if the tab closed before they are sent.
+#[component]
+pub fn StorageNotice() -> impl IntoView {
+    let store = AxeStore::expect();
+    view! {
+        <Show when=move || store.storage_refused.get()>
+            <p class="hint warning" role="alert">
+                "This browser could not save your unsent changes. Keep this tab open until they are sent."
+            </p>
+        </Show>
     }
 }
 
