@@ -44,13 +44,15 @@ pub fn store(
     };
     let current_version = file.version;
     let incoming = match &edit.base {
-        Some((base_version, _)) if *base_version > current_version => return Err(Refusal::new(
-            ErrorCode::InvalidPayload,
-            format!(
+        Some((base_version, _)) if *base_version > current_version => {
+            return Err(Refusal::new(
+                ErrorCode::InvalidPayload,
+                format!(
                 "base_version {base_version} of {} is newer than the server's {current_version}",
                 edit.file_id
             ),
-        )),
+            ))
+        }
         Some((base_version, base)) if *base_version < current_version => {
             match base
                 .as_deref()
