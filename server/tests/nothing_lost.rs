@@ -341,3 +341,118 @@ async fn a_model_servers_endless_error_page_is_cut_short_and_kept_from_the_perso
     assert_eq!(reply["payload"]["metadata"]["finish_reason"], "error");
     server.shutdown().await;
 }
+
+/// Sends `value` with `id`; returns the file version its `ack` names.
+async fn acked_version(client: &mut Client, id: &str, value: Value) -> i64 {
+    let mut value = value;
+    value["id"] = Value::String(id.to_owned());
+    send(client, value).await;
+    loop {
+        let message = recv_raw(client).await;
+        assert_ne!(message["type"], "error", "{message}");
+        if message["type"] == "ack" && message["payload"]["id"] == id {
+            return message["payload"]["version"].as_i64().unwrap_or(-1);
+        }
+    }
+}
+
+fn edit_of(content: &str, base_version: i64) -> Value {
+    json!({"type": "file_updated",
+        "payload": {"file_id": "f", "content": content, "base_version": base_version}})
+}
+
+/// `content` with its first line replaced by `line`.
+fn first_line(content: &str, line: &str) -> String {
+    let rest = content.split_once('\n').map_or("", |(_, rest)| rest);
+    format!("{line}\n{rest}")
+}
+
+#[tokio::test]
+async fn old_file_versions_go_except_the_newest_and_those_diffs_and_conflicts_need() {
+    for db in db::TestDb::all().await {
+        let backend = db.backend();
+        let server = TestServer::start_on(db, |c| c.file_versions_kept = 3).await;
+        let mut client = server.connect("kept").await;
+        let created = acked_version(
+            &mut client,
+            "e-0",
+            json!({"type": "file_updated", "payload": {"file_id": "f",
+                "content": "// start\nfn main() {}\n", "name": "main.rs", "language": "rust"}}),
+        )
+        .await;
+        assert_eq!(created, 1, "{backend}");
+        let (_, diff) = ask_for_code(&mut client, "f").await;
+        let diff_id = diff["payload"]["diff_id"].as_str().unwrap().to_owned();
+        let applied = acked_version(
+            &mut client,
+            "d-1",
+            json!({"type": "diff_applied", "payload": {"diff_id": diff_id}}),
+        )
+        .await;
+        assert_eq!(applied, 2, "{backend}");
+        let mut content = diff["payload"]["modified"].as_str().unwrap().to_owned();
+        let mut version = applied;
+        let mut contents = vec![(version, content.clone())];
+        for n in 1..=5 {
+            content = first_line(&content, &format!("// edit {n}"));
+            version =
+                acked_version(&mut client, &format!("e-{n}"), edit_of(&content, version)).await;
+            contents.push((version, content.clone()));
+        }
+        assert_eq!(version, 7, "{backend}");
+        // Versions 5, 6 and 7 are the newest three. An edit made on version 6 that changes the
+        // line changed since: an open conflict, which needs version 6 to be merged later.
+        let (_, at_six) = contents.iter().find(|(v, _)| *v == 6).unwrap();
+        send(
+            &mut client,
+            json!({"type": "file_updated", "id": "e-late",
+                "payload": {"file_id": "f", "content": first_line(at_six, "// mine"), "base_version": 6}}),
+        )
+        .await;
+        loop {
+            let message = recv(&mut client).await;
+            assert_ne!(message["type"], "error", "{backend}: {message}");
+            if message["type"] == "file_conflict" {
+                assert_eq!(message["payload"]["base_version"], 6, "{backend}");
+                let draft = message["payload"]["draft"].as_str().unwrap();
+                // Merged on its base: only the first line is in conflict, the rest is once.
+                assert!(
+                    draft.starts_with(
+                        "<<<<<<< your edit\n// mine\n=======\n// edit 5\n>>>>>>> the other edit\n"
+                    ),
+                    "{draft}"
+                );
+                assert_eq!(draft.matches("fn main").count(), 1, "{draft}");
+                break;
+            }
+        }
+        for n in 6..=8 {
+            content = first_line(&content, &format!("// edit {n}"));
+            version =
+                acked_version(&mut client, &format!("e-{n}"), edit_of(&content, version)).await;
+        }
+        assert_eq!(version, 10, "{backend}");
+        let export = server.export("kept").await;
+        let kept: Vec<(i64, String)> = export["file_versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                (
+                    v["version"].as_i64().unwrap(),
+                    v["cause"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let versions: Vec<i64> = kept.iter().map(|(v, _)| *v).collect();
+        // The newest 3, the diff's (2) and the open conflict's base (6); the rest are gone.
+        assert_eq!(versions, [2, 6, 8, 9, 10], "{backend}: {kept:?}");
+        assert_eq!(kept[0].1, diff_id, "{backend}");
+        assert_eq!(
+            export["file_versions"][4]["content"],
+            content.as_str(),
+            "{backend}"
+        );
+        server.shutdown().await;
+    }
+}

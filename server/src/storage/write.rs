@@ -238,14 +238,18 @@ async fn apply(
             .bind(now)
             .execute(&mut **tx)
             .await?;
-            // Retention: the newest versions, and any an open conflict started from (a merge
-            // may need it); the file's current content is in `axe_files` regardless.
+            // Retention: the newest versions, any an open conflict started from (a merge may
+            // need it), and each version a diff made (what applying it produced); the file's
+            // current content is in `axe_files` regardless.
             let oldest_kept =
                 version.saturating_sub(i64::try_from(versions_kept).unwrap_or(i64::MAX));
             sqlx::query(
                 "DELETE FROM axe_file_versions WHERE session_id = $1 AND file_id = $2 \
-                 AND version <= $3 AND version NOT IN (SELECT base_version FROM axe_conflicts \
-                 WHERE session_id = $1 AND file_id = $2 AND status = 'open')",
+                 AND version <= $3 \
+                 AND version NOT IN (SELECT base_version FROM axe_conflicts \
+                     WHERE session_id = $1 AND file_id = $2 AND status = 'open') \
+                 AND cause NOT IN (SELECT diff_id FROM axe_diffs \
+                     WHERE session_id = $1 AND file_id = $2)",
             )
             .bind(session)
             .bind(file_id.as_str())
