@@ -1,6 +1,6 @@
-// A session of 5,000 turns opens like a new one: the newest messages at once, earlier ones page
-// by page with "Load earlier messages"; and a reload continues from the history it showed
-// (connecting with its real last_seq) instead of asking for everything again.
+// A session of 5,000 turns and 500 applied diffs opens like a new one: the newest messages at
+// once, earlier ones page by page with "Load earlier messages"; and a reload continues from the
+// history it showed (connecting with its real last_seq) instead of asking for everything again.
 import { test, expect, WebSocket } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
@@ -22,7 +22,9 @@ test("5,000 turns open fast, page back, and a reload asks only for what it misse
       "seed", "--database-url", server.databaseUrl, "--session", grant.session_id,
       "--owner", subjectOf(grant.token), "--turns", "5000",
     ]).toString();
-    expect(seeded).toContain("seeded 5000 turns");
+    expect(seeded).toContain("seeded 5000 turns and 500 applied diffs");
+    const lastSeq = Number(/ends at seq (\d+)/.exec(seeded)![1]);
+    expect(lastSeq).toBe(5000 * 2 + 500 * 3);
     await page.addInitScript((credentials) => {
       if (!localStorage.getItem("axe.credentials")) localStorage.setItem("axe.credentials", credentials);
     }, JSON.stringify(grant));
@@ -47,7 +49,7 @@ test("5,000 turns open fast, page back, and a reload asks only for what it misse
     await page.reload();
     await expect(page.getByRole("status", { name: "Connected" })).toBeVisible({ timeout: 20_000 });
     await expect(messages.last()).toContainText("That is all step 4999 needs.");
-    expect(sockets.at(-1)).toContain("last_seq=10000");
+    expect(sockets.at(-1)).toContain(`last_seq=${lastSeq}`);
   } finally {
     await server.stop();
   }

@@ -72,6 +72,9 @@ async fn a_change_too_large_to_send_is_not_offered_and_the_session_stays_usable(
     let mut fresh = server.connect("huge").await;
     let snapshot = recv_raw(&mut fresh).await;
     assert_eq!(snapshot["type"], "snapshot");
+    let file = recv_raw(&mut fresh).await;
+    assert_eq!(file["type"], "file_update", "the file follows the snapshot");
+    assert_eq!(file["payload"]["content"], line.as_str());
     ping(&mut fresh, 2).await;
     drop(fresh);
     let mut old = server.connect_after("huge", 1).await;

@@ -1,11 +1,20 @@
-//! `axe-load`: the idle-session load benchmark. Run as its own process against a running server,
-//! it opens N sessions, measures the server's resident memory per idle session, then the ping
-//! round-trip time at that load, and prints the numbers.
+//! `axe-load`: the server's load benchmarks, run as their own process against a running server.
+//! By default it opens N sessions, measures the server's resident memory per idle session, then
+//! the ping round-trip time at that load, and prints the numbers. With `--churn-secs` it runs
+//! the churn soak instead ([`churn`]).
 //!
 //! Usage: `axe-load --url ws://127.0.0.1:3000 --sessions 10000 --server-pid PID [--pings 2000]`
+//! or `axe-load --url … --server-pid PID --churn-secs 3600 [--workers 8]
+//! [--sessions-per-worker 50] [--report-secs 60]`
+
+mod churn;
 
 use futures_util::{SinkExt, StreamExt};
-use std::{collections::HashMap, process::ExitCode, time::Instant};
+use std::{
+    collections::HashMap,
+    process::ExitCode,
+    time::{Duration, Instant},
+};
 use tokio_tungstenite::{
     connect_async_with_config,
     tungstenite::{
@@ -24,6 +33,10 @@ struct Args {
     sessions: usize,
     server_pid: Option<u32>,
     pings: usize,
+    churn_secs: Option<usize>,
+    workers: usize,
+    sessions_per_worker: usize,
+    report_secs: usize,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +66,13 @@ fn parse_args() -> Result<Args, String> {
             })
             .transpose()?,
         pings: number("--pings", 2_000)?,
+        churn_secs: flags
+            .contains_key("--churn-secs")
+            .then(|| number("--churn-secs", 0))
+            .transpose()?,
+        workers: number("--workers", 8)?.max(1),
+        sessions_per_worker: number("--sessions-per-worker", 50)?.max(1),
+        report_secs: number("--report-secs", 60)?.max(1),
     })
 }
 
@@ -85,18 +105,18 @@ async fn token(url: &str) -> Result<String, String> {
         .ok_or_else(|| "the sessions API gave no token".into())
 }
 
-async fn open(url: &str, token: &str, index: usize) -> Result<Socket, String> {
+async fn open(url: &str, token: &str, session: &str) -> Result<Socket, String> {
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = 4096;
     config.write_buffer_size = 0;
-    let mut request = format!("{url}/api/axe/ws/load-{index}")
+    let mut request = format!("{url}/api/axe/ws/{session}")
         .into_client_request()
         .map_err(|e| e.to_string())?;
     let bearer = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|e| e.to_string())?;
     request.headers_mut().insert("Authorization", bearer);
     let (socket, _) = connect_async_with_config(request, Some(config), false)
         .await
-        .map_err(|e| format!("session {index}: {e}"))?;
+        .map_err(|e| format!("session {session}: {e}"))?;
     Ok(socket)
 }
 
@@ -129,11 +149,26 @@ fn percentile(sorted: &[u128], p: f64) -> u128 {
 async fn run(args: Args) -> Result<(), String> {
     // One subject owns every session (the bench raises AXE_MAX_SESSIONS_PER_SUBJECT).
     let token = token(&args.url).await?;
+    if let Some(secs) = args.churn_secs {
+        return churn::run(churn::Churn {
+            url: args.url,
+            token,
+            duration: Duration::from_secs(secs as u64),
+            workers: args.workers,
+            sessions_per_worker: args.sessions_per_worker,
+            report_every: Duration::from_secs(args.report_secs as u64),
+            server_pid: args.server_pid,
+        })
+        .await;
+    }
     let before = args.server_pid.and_then(rss_kib);
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(args.sessions);
     let mut pending = futures_util::stream::iter(0..args.sessions)
-        .map(|i| open(&args.url, &token, i))
+        .map(|i| {
+            let (url, token) = (&args.url, &token);
+            async move { open(url, token, &format!("load-{i}")).await }
+        })
         .buffered(CONNECT_CONCURRENCY);
     while let Some(socket) = pending.next().await {
         sockets.push(socket?);

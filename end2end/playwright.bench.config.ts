@@ -1,0 +1,12 @@
+// Benchmarks in the browser (not part of the test command; `scripts/bench-open.sh` runs them):
+// the same Chromium settings as the specs, one worker so runs do not compete for the 2 cores.
+import { defineConfig } from "@playwright/test";
+import specs from "./playwright.config";
+
+export default defineConfig({
+  ...specs,
+  testDir: "./bench",
+  timeout: 600_000,
+  workers: 1,
+  use: { ...specs.use, trace: "off" },
+});
