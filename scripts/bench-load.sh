@@ -18,15 +18,17 @@ port=${AXE_BENCH_PORT:-3900}
 source scripts/env.sh
 cargo build --release -p server --bin server --bin axe-load
 ulimit -n 20000
-# A fresh database of its own, so earlier runs' sessions do not count.
+# A fresh database of its own, so earlier runs' sessions do not count; and copies of the
+# binaries, so a rebuild during a long soak does not touch the running ones.
 db_dir="$(mktemp -d)"
-# One address and one subject open every session: the connect, chat and ownership limits are
-# raised so the benchmark measures the sessions, not the limits. The offline responder answers
+cp target/release/server target/release/axe-load "$db_dir/"
+# One address and one subject open every session: the connect, chat, connection and ownership
+# limits are raised so the benchmark measures the sessions, not the limits. The offline responder answers
 # (no model server), with a short pause between words so the churn is not all waiting.
 LEPTOS_OUTPUT_NAME=axe AXE_ADDR="127.0.0.1:$port" AXE_LOG=warn \
   AXE_DATABASE_URL="sqlite:$db_dir/axe.db" AXE_RATE_CONNECTS_PER_MIN=100000000 \
   AXE_RATE_CHAT_PER_MIN=100000 AXE_OFFLINE_DELAY_MS=1 \
-  AXE_MAX_SESSIONS_PER_SUBJECT=100000000 target/release/server &
+  AXE_MAX_SESSIONS_PER_SUBJECT=100000000 AXE_MAX_CONNECTIONS=100000 "$db_dir/server" &
 server_pid=$!
 trap 'kill -TERM $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true; rm -rf "$db_dir"' EXIT
 for _ in $(seq 1 100); do
@@ -34,9 +36,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 if [[ $mode == churn ]]; then
-  target/release/axe-load --url "ws://127.0.0.1:$port" --server-pid "$server_pid" \
+  "$db_dir/axe-load" --url "ws://127.0.0.1:$port" --server-pid "$server_pid" \
     --churn-secs "$churn_secs"
 else
-  target/release/axe-load --url "ws://127.0.0.1:$port" --sessions "$sessions" \
+  "$db_dir/axe-load" --url "ws://127.0.0.1:$port" --sessions "$sessions" \
     --server-pid "$server_pid" --pings "$pings"
 fi

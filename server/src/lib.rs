@@ -12,7 +12,7 @@
 //! 5. [`reply`]: one model reply — stream it, end it, conclude it into the session.
 //! 6. [`session`]: the per-session transaction (lock, de-duplicate, change, commit, number,
 //!    fan out) over the cached state; the one home of the ordering guarantee.
-//! 7. [`registry`]: each session's live connection and its outgoing queue.
+//! 7. [`registry`]: each session's live connection; [`outbound`], a connection's outgoing queue.
 //! 8. [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
 //!    [`diff`] (hunks with `similar`), [`merge`] (three-way merges with `diffy`), [`auth`]
 //!    (checking and minting tokens), [`throttle`] (token buckets): helpers.
@@ -35,6 +35,7 @@ pub mod error;
 pub mod http;
 pub mod llm;
 pub mod merge;
+pub mod outbound;
 pub mod registry;
 pub mod reply;
 pub mod seed;
@@ -204,7 +205,7 @@ pub async fn serve_watched(
         config.limits.llm_concurrency,
         listener_flag.clone(),
     );
-    let state = AppState {
+    let state = AppState::new(state::Shared {
         leptos_options,
         limiters: state::Limiters::new(&config),
         config: Arc::new(config),
@@ -213,7 +214,7 @@ pub async fn serve_watched(
         replies: replies.clone(),
         shutdown: listener_flag,
         connections_open,
-    };
+    });
     watch(&state);
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)

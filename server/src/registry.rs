@@ -10,6 +10,7 @@
 //! with [`protocol::CLOSE_SESSION_TAKEN_OVER`] (4001, reason `session_taken_over`), which its
 //! client shows and does not answer by reconnecting, so two tabs never fight over a session.
 
+use crate::outbound::{self, TrySendError};
 use protocol::SessionId;
 use std::{
     collections::HashMap,
@@ -18,7 +19,7 @@ use std::{
         Arc, Mutex, PoisonError,
     },
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// Why the registry asks a connection to end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +48,7 @@ struct Registered {
     /// connection never removes its successor.
     connection_id: u64,
     /// The connection's bounded outgoing queue of encoded frames.
-    outbound: mpsc::Sender<String>,
+    outbound: outbound::Sender,
     /// Asks the connection to end; taken when used.
     kick: Option<oneshot::Sender<Kick>>,
     /// While the connection's replay is being sent: what was sent to the session meanwhile,
@@ -95,7 +96,7 @@ impl Registry {
 
     /// Registers a connection for `session`, kicking out any older one (take-over). What is
     /// sent to the session is held until [`Self::go_live`].
-    pub fn register(&self, session: &SessionId, outbound: mpsc::Sender<String>) -> Registration {
+    pub fn register(&self, session: &SessionId, outbound: outbound::Sender) -> Registration {
         let connection_id = self.next_connection_id.fetch_add(1, Ordering::Relaxed);
         let (kick, kicked) = oneshot::channel();
         let previous = self.lock().insert(
@@ -127,7 +128,7 @@ impl Registry {
         session: &SessionId,
         connection_id: u64,
         patience: std::time::Duration,
-        last: impl FnOnce(&mpsc::Sender<String>),
+        last: impl FnOnce(&outbound::Sender),
     ) -> Result<(), SendError> {
         let mut last = Some(last);
         loop {
@@ -199,11 +200,11 @@ impl Registry {
         }
         match registered.outbound.try_send(frame) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(TrySendError::Full(_)) => {
                 registered.kick(Kick::SlowConsumer);
                 Err(SendError::SlowConsumer)
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(SendError::NotConnected),
+            Err(TrySendError::Closed(_)) => Err(SendError::NotConnected),
         }
     }
 
@@ -281,7 +282,7 @@ mod tests {
     #[tokio::test]
     async fn what_is_sent_while_a_connection_joins_waits_for_its_replay() {
         let registry = Registry::default();
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = crate::outbound::channel(8);
         let joining = registry.register(&session("j"), tx.clone());
         registry.send_frame(&session("j"), "live-1".into()).unwrap();
         // The replay goes out first, straight into the queue.
@@ -297,7 +298,7 @@ mod tests {
             .unwrap();
         registry.send_frame(&session("j"), "live-2".into()).unwrap();
         let mut got = Vec::new();
-        while let Ok(frame) = rx.try_recv() {
+        while let Some(frame) = rx.try_recv() {
             got.push(frame);
         }
         assert_eq!(got, ["replay-1", "live-1", "catch-up", "live-2"]);
@@ -306,8 +307,8 @@ mod tests {
     #[tokio::test]
     async fn a_second_connection_kicks_the_first() {
         let registry = Registry::default();
-        let (tx1, _rx1) = mpsc::channel(4);
-        let (tx2, mut rx2) = mpsc::channel(4);
+        let (tx1, _rx1) = crate::outbound::channel(4);
+        let (tx2, mut rx2) = crate::outbound::channel(4);
         let first = registry.register(&session("s"), tx1);
         let second = registry.register(&session("s"), tx2);
         live(&registry, "s", second.connection_id).await;
@@ -326,7 +327,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_waiting_sender_is_paced_by_the_reader_and_gives_up_after_its_patience() {
         let registry = Registry::default();
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, mut rx) = crate::outbound::channel(1);
         let registration = registry.register(&session("paced"), tx);
         live(&registry, "paced", registration.connection_id).await;
         let patience = std::time::Duration::from_secs(5);
@@ -358,7 +359,7 @@ mod tests {
     #[tokio::test]
     async fn a_full_queue_kicks_the_slow_consumer() {
         let registry = Registry::default();
-        let (tx, _rx) = mpsc::channel(1);
+        let (tx, _rx) = crate::outbound::channel(1);
         let registration = registry.register(&session("slow"), tx);
         live(&registry, "slow", registration.connection_id).await;
         assert_eq!(registry.send_frame(&session("slow"), pong()), Ok(()));

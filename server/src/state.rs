@@ -21,9 +21,29 @@ use std::{
 };
 use tokio::sync::mpsc;
 
-/// Shared application state. Cloning is cheap: every field is a handle.
+/// Shared application state: one allocation, cloned as a pointer. Every connection holds a
+/// clone for as long as it lives, so its size is part of each idle connection's memory (the
+/// fields together are most of a kilobyte).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    /// The state around `shared`.
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// Leptos's settings (site root, output name) for rendering pages and serving files.
     pub leptos_options: LeptosOptions,
     /// The server's configuration.

@@ -74,7 +74,14 @@ fn default_max_connections() -> usize {
                 .and_then(|soft| soft.parse::<usize>().ok())
         })
         .unwrap_or(10_240);
-    soft.saturating_sub((soft / 10).max(256)).max(64)
+    connections_within(soft)
+}
+
+/// Connections allowed under an open-file limit of `soft`: a reserve of a tenth, at least 256
+/// and at most 512 (a database pool, log files and the model client need far fewer), and never
+/// fewer than 64.
+fn connections_within(soft: usize) -> usize {
+    soft.saturating_sub((soft / 10).clamp(256, 512)).max(64)
 }
 
 /// The server's own origin, as `http://127.0.0.1:PORT` and `http://localhost:PORT` (and its
@@ -231,7 +238,10 @@ mod tests {
 
     #[test]
     fn the_default_connection_limit_stays_below_the_open_file_limit() {
-        let limit = default_max_connections();
-        assert!(limit >= 64);
+        assert!(default_max_connections() >= 64);
+        assert_eq!(connections_within(20_000), 19_488);
+        assert_eq!(connections_within(4_096), 3_687);
+        assert_eq!(connections_within(1_024), 768);
+        assert_eq!(connections_within(100), 64);
     }
 }

@@ -125,7 +125,7 @@ impl Replies {
 
     /// Queues for a connection that just joined the reply `session` has in progress, if any:
     /// see [`Running::catch_up`].
-    pub fn catch_up(&self, session: &SessionId, outbound: &tokio::sync::mpsc::Sender<String>) {
+    pub fn catch_up(&self, session: &SessionId, outbound: &crate::outbound::Sender) {
         self.running.catch_up(session, outbound);
     }
 

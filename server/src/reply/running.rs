@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// The text of a reply so far, shared by its task (which appends) and the bookkeeping (which
 /// reads it for a catch-up).
@@ -82,7 +82,7 @@ impl Running {
     /// while it waits for a model slot, else one `chat_delta` at offset 0 holding all the text
     /// so far. For a connection that just joined, after its replay: later deltas then continue
     /// exactly where this one ends.
-    pub fn catch_up(&self, session: &SessionId, outbound: &mpsc::Sender<String>) {
+    pub fn catch_up(&self, session: &SessionId, outbound: &crate::outbound::Sender) {
         let entries = self.lock();
         let Some(entry) = entries.get(session) else {
             return;
@@ -151,7 +151,7 @@ mod tests {
         let handle = running.begin(&session(), "m-1").expect("free");
         assert!(running.begin(&session(), "m-2").is_none(), "busy");
         handle.text.lock().unwrap().push_str("so far");
-        let (tx, mut rx) = mpsc::channel(1);
+        let (tx, mut rx) = crate::outbound::channel(1);
         running.catch_up(&session(), &tx);
         let frame = rx.recv().await.unwrap();
         assert!(frame.contains(r#""delta":"so far""#), "{frame}");

@@ -29,7 +29,7 @@ use std::{
     sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
-use tokio::sync::{mpsc, OwnedMutexGuard};
+use tokio::sync::OwnedMutexGuard;
 
 /// How long a replay may wait for room in the client's queue before the client counts as slow.
 const REPLAY_PATIENCE: Duration = Duration::from_secs(10);
@@ -387,8 +387,8 @@ impl SessionStore {
         &self,
         session: &SessionId,
         last_seq: u64,
-        outbound: &mpsc::Sender<String>,
-        catch_up: impl FnOnce(&mpsc::Sender<String>),
+        outbound: &crate::outbound::Sender,
+        catch_up: impl FnOnce(&crate::outbound::Sender),
     ) -> (Registration, Result<(), ReplayFailure>) {
         let (registration, frames) = {
             let _guard = self.lock(session).await;

@@ -8,6 +8,7 @@
 //! The reader decides when the connection ends (client close, error, idle, take-over, slow
 //! consumer, shutdown), tells the writer which close frame to send, and unregisters.
 
+use crate::outbound;
 use crate::{
     commands::{self, Context, Limits, Refusal},
     registry::Kick,
@@ -86,63 +87,111 @@ pub struct Opened {
 }
 
 /// Serves one upgraded connection until it ends.
-#[tracing::instrument(name = "connection", skip_all, fields(session = %opened.session))]
+///
+/// In three phases, of which only reading lasts: joining the session and closing are boxed, so
+/// their (much larger) state is on the heap only while they run and not part of every idle
+/// connection's task. The task's own future stays near the reader's size.
 pub async fn serve<W, R>(sink: W, stream: R, opened: Opened, state: AppState)
 where
     W: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
+    let mut live = Box::pin(join(sink, opened, &state)).await;
+    let end = match live.caught_up {
+        Ok(()) => {
+            let mut reader = Reader {
+                session: &live.session,
+                state: &state,
+                outbound: live.outbound.clone(),
+                frames: Bucket::new(live.frame_rate, Instant::now()),
+                expires: live.expires,
+            };
+            let kicked = live.kicked.take();
+            match kicked {
+                Some(kicked) => reader.run(stream, kicked).await,
+                None => End::TakenOver,
+            }
+        }
+        Err(ReplayFailure::ClientGone) => End::ClientGone,
+        Err(ReplayFailure::TooSlow) => End::SlowConsumer,
+    };
+    Box::pin(close(live, end, &state)).await;
+}
+
+/// A joined connection: what reading and closing need.
+struct Live {
+    session: SessionId,
+    connection_id: u64,
+    /// Whether the replay reached the client.
+    caught_up: Result<(), ReplayFailure>,
+    /// Resolves when the registry asks this connection to end; taken by the reader.
+    kicked: Option<oneshot::Receiver<Kick>>,
+    outbound: outbound::Sender,
+    close: oneshot::Sender<CloseFrame>,
+    writer: tokio::task::JoinHandle<()>,
+    frame_rate: Rate,
+    expires: tokio::time::Instant,
+    /// Held until the connection ends, so shutdown can wait for every connection to finish.
+    _open: mpsc::Sender<()>,
+    /// This connection's place in the count of open connections.
+    _slot: ConnectionSlot,
+}
+
+/// Starts the writer, registers the connection and sends it what it missed.
+async fn join<W>(sink: W, opened: Opened, state: &AppState) -> Live
+where
+    W: Sink<Message> + Unpin + Send + 'static,
+{
     let Opened {
         session,
         last_seq,
         expires_at,
-        slot: _slot,
+        slot,
     } = opened;
-    // Held until this function returns, so shutdown can wait for every connection to finish.
-    let _open = state.connections_open.clone();
-    let (outbound_tx, outbound_rx) = mpsc::channel(state.config.outbound_queue);
-    let (close_tx, close_rx) = oneshot::channel();
+    let (outbound, outbound_rx) = outbound::channel(state.config.outbound_queue);
+    let (close, close_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop(sink, outbound_rx, close_rx));
-    let replies = state.replies.clone();
+    let replies = &state.replies;
     let (registration, caught_up) = state
         .sessions
-        .join(&session, last_seq, &outbound_tx, |outbound| {
+        .join(&session, last_seq, &outbound, |outbound| {
             replies.catch_up(&session, outbound)
         })
         .await;
     tracing::debug!(connection = registration.connection_id, "connected");
-
     let frames = state.config.limits.frames_per_sec;
-    let mut reader = Reader {
-        session: &session,
-        state: &state,
-        outbound: outbound_tx,
-        frames: Bucket::new(
-            Rate::per_second(frames, frames.saturating_mul(2)),
-            Instant::now(),
-        ),
+    Live {
+        session,
+        connection_id: registration.connection_id,
+        caught_up,
+        kicked: Some(registration.kicked),
+        outbound,
+        close,
+        writer,
+        frame_rate: Rate::per_second(frames, frames.saturating_mul(2)),
         expires: token_deadline(expires_at, state.auth.leeway()),
-    };
-    let end = match caught_up {
-        Ok(()) => reader.run(stream, registration.kicked).await,
-        Err(ReplayFailure::ClientGone) => End::ClientGone,
-        Err(ReplayFailure::TooSlow) => End::SlowConsumer,
-    };
+        _open: state.connections_open.clone(),
+        _slot: slot,
+    }
+}
 
-    state.sessions.leave(&session, registration.connection_id);
-    let close = end.close_frame();
+/// Unregisters the connection, has the writer send the close frame `end` calls for, and waits
+/// a moment for it.
+async fn close(live: Live, end: End, state: &AppState) {
+    state.sessions.leave(&live.session, live.connection_id);
     match end {
         End::TooLarge | End::SlowConsumer | End::TransportError | End::InvalidUtf8 => {
             tracing::warn!(?end, "connection closed by the server")
         }
         _ => tracing::debug!(?end, "connection ended"),
     }
-    if let Some(frame) = close {
+    if let Some(frame) = end.close_frame() {
         // The writer may have ended already (socket gone); then there is nobody to close.
-        let _ = close_tx.send(frame);
+        let _ = live.close.send(frame);
     }
-    drop(reader);
-    let mut writer = writer;
+    // The writer ends once every sender is gone and the queue is drained.
+    drop(live.outbound);
+    let mut writer = live.writer;
     if tokio::time::timeout(WRITER_CLOSE_GRACE, &mut writer)
         .await
         .is_err()
@@ -167,7 +216,7 @@ struct Reader<'a> {
     state: &'a AppState,
     /// Encoded frames for the writer. Text rather than `ServerMessage`: the channel allocates
     /// its slots in blocks of 32, and 32 strings cost 0.75 KiB where 32 messages cost 5.3 KiB.
-    outbound: mpsc::Sender<String>,
+    outbound: outbound::Sender,
     /// Every frame this connection sends takes a token.
     frames: Bucket,
     /// When the connection's token stops being valid.
@@ -181,7 +230,11 @@ impl Reader<'_> {
     {
         let mut shutdown = self.state.shutdown.clone();
         let idle = self.state.config.idle_timeout;
+        let mut idle_at = tokio::time::Instant::now() + idle;
         loop {
+            // One timer for both deadlines: every idle connection holds this future, and each
+            // timer in it is part of that connection's memory.
+            let deadline = idle_at.min(self.expires);
             tokio::select! {
                 kick = &mut kicked => return match kick {
                     Ok(Kick::TakenOver) => End::TakenOver,
@@ -191,13 +244,15 @@ impl Reader<'_> {
                     Err(_) => End::TakenOver,
                 },
                 _ = shutdown.wait() => return End::ServerShutdown,
-                _ = tokio::time::sleep_until(self.expires) => return End::TokenExpired,
-                next = tokio::time::timeout(idle, stream.next()) => {
+                _ = tokio::time::sleep_until(deadline) => {
+                    return if deadline == self.expires { End::TokenExpired } else { End::Idle };
+                }
+                next = stream.next() => {
+                    idle_at = tokio::time::Instant::now() + idle;
                     let message = match next {
-                        Err(_) => return End::Idle,
-                        Ok(None) => return End::ClientClosed,
-                        Ok(Some(Err(error))) => return classify(error),
-                        Ok(Some(Ok(message))) => message,
+                        None => return End::ClientClosed,
+                        Some(Err(error)) => return classify(error),
+                        Some(Ok(message)) => message,
                     };
                     if let Some(end) = self.on_message(message).await {
                         return end;
@@ -262,12 +317,12 @@ impl Reader<'_> {
                 }
             }
             ClientMessage::LoadHistory { before, limit } => {
-                match self
+                // Boxed for the same reason as `change` below: a database read is a large future.
+                let page = self
                     .state
                     .sessions
-                    .history_page(self.session, *before, *limit)
-                    .await
-                {
+                    .history_page(self.session, *before, *limit);
+                match Box::pin(page).await {
                     Ok(page) => vec![page],
                     Err(error) => vec![storage_failed(&error)],
                 }
@@ -419,7 +474,7 @@ fn classify(error: axum::Error) -> End {
 /// Drains the outgoing queue into the socket; sends the close frame when told to.
 async fn write_loop<W>(
     mut sink: W,
-    mut outbound: mpsc::Receiver<String>,
+    mut outbound: outbound::Receiver,
     mut close: oneshot::Receiver<CloseFrame>,
 ) where
     W: Sink<Message> + Unpin,

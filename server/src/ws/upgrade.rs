@@ -24,6 +24,7 @@ use axum::{
 use futures_util::StreamExt;
 use serde::Deserialize;
 use std::net::SocketAddr;
+use tracing::Instrument;
 
 /// The upgrade request's query string.
 #[derive(Debug, Deserialize)]
@@ -33,10 +34,11 @@ pub struct ConnectQuery {
     last_seq: Option<String>,
 }
 
-/// Read buffer per socket. tungstenite zero-fills it, so all of it is resident; client frames
-/// are small JSON, and a large message grows the buffer as needed. axum's default (128 KiB)
-/// would dominate the memory of an idle session.
-const READ_BUFFER_BYTES: usize = 1024;
+/// Read buffer per socket, allocated up front. Client frames are mostly small JSON (a ping is
+/// 40 bytes) and tungstenite grows the buffer for a larger message, so a small one costs only
+/// extra reads for large messages; axum's default (128 KiB) would dominate the memory of an
+/// idle session.
+const READ_BUFFER_BYTES: usize = 256;
 
 /// Upgrades to the session WebSocket, or refuses (see the module's list).
 pub async fn handle(
@@ -114,7 +116,8 @@ pub async fn handle(
         .max_write_buffer_size(max.saturating_mul(2))
         .max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| async move {
+        .on_upgrade(move |socket| {
+            let span = tracing::info_span!("connection", session = %session);
             let (sink, stream) = socket.split();
             let opened = connection::Opened {
                 session,
@@ -122,6 +125,8 @@ pub async fn handle(
                 expires_at,
                 slot,
             };
-            connection::serve(sink, stream, opened, state).await;
+            // Instrumented here rather than with `#[instrument]` on `serve`: the attribute
+            // keeps two copies of the future's state, and each idle connection holds it.
+            connection::serve(sink, stream, opened, state).instrument(span)
         })
 }
