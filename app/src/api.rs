@@ -1,8 +1,8 @@
 //! The browser's calls to the sessions API (`/api/axe/sessions…`) and to the host page's token
-//! callback. Browser only (`hydrate`).
+//! callback. Browser only (`browser`).
 
 use crate::credentials::Credentials;
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Function, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
@@ -14,13 +14,6 @@ pub enum Failure {
     Status(u16),
     /// No answer (the server is down, the network is gone) or an unreadable one.
     Unreachable,
-}
-
-/// The server's origin: the page's own (a widget on AXE's pages).
-pub fn base() -> String {
-    web_sys::window()
-        .and_then(|w| w.location().origin().ok())
-        .unwrap_or_default()
 }
 
 async fn call(
@@ -44,7 +37,8 @@ async fn call(
         init.set_body(&JsValue::from_str(&body));
     }
     init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(&format!("{}{path}", base()), &init)
+    let url = format!("{}{path}", crate::host::server_origin());
+    let request = Request::new_with_str_and_init(&url, &init)
         .map_err(|_| Failure::Unreachable)?;
     let window = web_sys::window().ok_or(Failure::Unreachable)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
@@ -106,15 +100,6 @@ pub async fn check(credentials: &Credentials) -> Option<u16> {
         .await
         .ok()
         .map(|(status, _)| status)
-}
-
-/// The host page's token callback, `window.axeGetToken`, if it defines one.
-pub fn host_token_source() -> Option<Function> {
-    let window = web_sys::window()?;
-    Reflect::get(&window, &JsValue::from_str("axeGetToken"))
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()
 }
 
 /// A token from the host page's callback (which may return it or a promise of it).

@@ -1,7 +1,7 @@
 //! Copying text to the clipboard (browser only; a no-op when rendering on the server).
 
 /// Copies `text` to the system clipboard.
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub fn copy(text: &str) {
     if let Some(window) = web_sys::window() {
         // The promise is not awaited: a refused copy leaves nothing to undo.
@@ -10,5 +10,5 @@ pub fn copy(text: &str) {
 }
 
 /// Copies `text` to the system clipboard.
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 pub fn copy(_text: &str) {}

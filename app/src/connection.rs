@@ -35,13 +35,13 @@ pub fn reconnect_delay_ms(failures: u32) -> u32 {
 
 /// Starts the connection for the widget whose state is `store`; stops it when the owner is
 /// cleaned up.
-#[cfg(not(feature = "hydrate"))]
+#[cfg(not(feature = "browser"))]
 pub fn start(_store: crate::store::AxeStore) {}
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 pub use browser::start;
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod browser {
     use super::{reconnect_delay_ms, PING_INTERVAL_MS, PONG_TIMEOUT_MS};
     use crate::{
@@ -104,13 +104,13 @@ mod browser {
     enum Source {
         /// The server mints them (anonymous mode).
         Anonymous,
-        /// The host page's `window.axeGetToken`.
+        /// The host page's token callback (`AXE.configure({getToken})`).
         Host(js_sys::Function),
     }
 
     impl Source {
         fn detect() -> Self {
-            api::host_token_source().map_or(Self::Anonymous, Self::Host)
+            crate::host::token_source().map_or(Self::Anonymous, Self::Host)
         }
 
         /// Credentials to connect with: those kept, refreshed when due; else a session made
@@ -200,10 +200,12 @@ mod browser {
         stop: futures_channel::oneshot::Receiver<()>,
     ) {
         let mut stop = stop.fuse();
-        let source = Source::detect();
         let mut current: Option<Credentials> = None;
         let mut failures = 0u32;
         loop {
+            // Looked up on every attempt: the host may configure its token source after the
+            // widget mounted.
+            let source = Source::detect();
             let kept = current.clone().or_else(Credentials::load);
             let fresh = {
                 let asking = source.credentials(kept.clone()).fuse();
@@ -341,16 +343,16 @@ mod browser {
         }
     }
 
+    /// The session's socket on AXE's server (which may be another origin than the page's).
     fn socket_url(session: &str, last_seq: u64) -> Option<String> {
-        let location = web_sys::window()?.location();
-        let scheme = if location.protocol().ok()? == "https:" {
-            "wss"
+        let origin = crate::host::server_origin();
+        let (scheme, host) = if let Some(host) = origin.strip_prefix("https://") {
+            ("wss", host)
         } else {
-            "ws"
+            ("ws", origin.strip_prefix("http://")?)
         };
         Some(format!(
-            "{scheme}://{}/api/axe/ws/{session}?last_seq={last_seq}",
-            location.host().ok()?
+            "{scheme}://{host}/api/axe/ws/{session}?last_seq={last_seq}"
         ))
     }
 

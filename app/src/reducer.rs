@@ -4,10 +4,11 @@
 
 use crate::{
     history,
+    host::{self, HostEvent},
     store::{Author, AxeStore, EntryStatus},
 };
 use leptos::prelude::*;
-use protocol::{decode_server_frame, ClientMessage, ErrorCode, ServerMessage};
+use protocol::{decode_server_frame, ClientMessage, DiffOutcome, ErrorCode, ServerMessage};
 
 /// What a frame was, for the connection's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +131,14 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
             content,
             version,
         } => {
+            store
+                .last_server_file
+                .set_value(Some((file_id.clone(), content.clone())));
+            host::emit(HostEvent::FileUpdate {
+                file_id: file_id.clone(),
+                content: content.clone(),
+                version,
+            });
             // While an edit of this file waits, the editor is newer than the server: the edit
             // goes out on the version the widget knew, and the server merges it into this one.
             if !store.outbox.with_untracked(|o| o.has_edit_of(&file_id)) {
@@ -145,10 +154,24 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 });
             }
         }
-        ServerMessage::DiffResolved { diff_id, .. } => {
+        ServerMessage::DiffResolved { diff_id, outcome } => {
             store
                 .diffs
                 .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
+            let event = match outcome {
+                // The server sends the file's new content just before this.
+                DiffOutcome::Applied => store.last_server_file.get_value().map(
+                    |(file_id, content)| HostEvent::DiffApplied {
+                        diff_id,
+                        file_id,
+                        content,
+                    },
+                ),
+                DiffOutcome::Rejected => Some(HostEvent::DiffRejected { diff_id }),
+            };
+            if let Some(event) = event {
+                host::emit(event);
+            }
         }
         ServerMessage::Pong { .. } => return Received::Pong,
         ServerMessage::ChatQueued {

@@ -188,6 +188,11 @@ pub struct AxeStore {
     /// Whether the browser refused to keep the unsent messages (storage full or denied): they
     /// live only in this tab until sent, and the widget says so.
     pub storage_refused: RwSignal<bool>,
+    /// What the person is typing, not yet sent.
+    pub draft: RwSignal<String>,
+    /// The server's newest content of a file, from its last `file_update` (what an applied
+    /// diff's event tells the host).
+    pub last_server_file: StoredValue<Option<(String, String)>>,
     /// Where the outbox is saved (localStorage key), once the session is known.
     outbox_key: StoredValue<Option<String>>,
     /// The session shown, once known.
@@ -227,6 +232,8 @@ impl AxeStore {
             conflicts: RwSignal::new(Vec::new()),
             has_earlier: RwSignal::new(false),
             storage_refused: RwSignal::new(false),
+            last_server_file: StoredValue::new(None),
+            draft: RwSignal::new(String::new()),
             outbox_key: StoredValue::new(None),
             session: StoredValue::new(None),
             wire: StoredValue::new(wire),
@@ -558,6 +565,27 @@ impl AxeStore {
         });
     }
 
+    /// Shows the host's file in the editor and makes it the chat's context: a file of its own
+    /// (another id) starts without a server version; the server gets the content either way.
+    pub fn open_file(&self, id: String, name: String, language: String, content: String) {
+        let unchanged = self.file.with_untracked(|f| {
+            f.id == id && f.name == name && f.language == language && f.content == content
+        });
+        if unchanged {
+            return;
+        }
+        self.file.update(|file| {
+            if file.id != id {
+                file.version = None;
+            }
+            file.id = id;
+            file.name = name;
+            file.language = language;
+            file.content = content;
+        });
+        self.send_file_update();
+    }
+
     /// Asks the server for the messages before the oldest one shown.
     pub fn load_earlier(&self) {
         let oldest = self
@@ -574,11 +602,11 @@ impl AxeStore {
 
 /// Now, in milliseconds since the epoch.
 pub fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         js_sys::Date::now()
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -587,12 +615,12 @@ pub fn now_ms() -> f64 {
 }
 
 fn random() -> f64 {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         // Ids need to be unique, not secret: Math.random suffices beside the timestamp.
         js_sys::Math::random()
     }
-    #[cfg(not(feature = "hydrate"))]
+    #[cfg(not(feature = "browser"))]
     {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(1);

@@ -13,7 +13,7 @@
 //! 6. [`session`]: the per-session transaction (lock, de-duplicate, change, commit, number,
 //!    fan out) over the cached state; the one home of the ordering guarantee.
 //! 7. [`registry`]: each session's live connection; [`outbound`], a connection's outgoing queue.
-//! 8. [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
+//! 8. [`site`] (the widget's built files, hashed and compressed), [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
 //!    [`diff`] (hunks with `similar`), [`merge`] (three-way merges with `diffy`), [`auth`]
 //!    (checking and minting tokens), [`throttle`] (token buckets): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
@@ -41,6 +41,7 @@ pub mod reply;
 pub mod seed;
 pub mod session;
 pub mod shutdown;
+pub mod site;
 pub mod state;
 pub mod storage;
 pub mod throttle;
@@ -87,6 +88,8 @@ pub fn router(state: AppState) -> Router {
             http::origin::guard,
         ));
     Router::new()
+        .route("/axe/embed.js", get(http::assets::loader))
+        .route("/axe/b/{build}/{*path}", get(http::assets::file))
         .route("/healthz", get(http::health::alive))
         .route("/readyz", get(http::health::ready))
         .merge(api)
@@ -205,7 +208,13 @@ pub async fn serve_watched(
         config.limits.llm_concurrency,
         listener_flag.clone(),
     );
+    // Compressing the wasm takes a moment: off the runtime's threads.
+    let site_root = leptos_options.site_root.to_string();
+    let site = tokio::task::spawn_blocking(move || site::SiteFiles::load(site_root))
+        .await
+        .map_err(|e| Error::Leptos(format!("reading the widget's files failed: {e}")))?;
     let state = AppState::new(state::Shared {
+        site: Arc::new(site),
         leptos_options,
         limiters: state::Limiters::new(&config),
         config: Arc::new(config),

@@ -6,6 +6,7 @@ use crate::{
     config::Config,
     reply::Replies,
     session::SessionStore,
+    site::SiteFiles,
     shutdown::ShutdownListener,
     throttle::{KeyedBuckets, Rate},
 };
@@ -56,6 +57,8 @@ pub struct Shared {
     pub sessions: SessionStore,
     /// Model replies: started by chats, stopped by Stop, drained at shutdown.
     pub replies: Replies,
+    /// The widget's built files, served to host pages.
+    pub site: Arc<SiteFiles>,
     /// Raised when the server begins to shut down.
     pub shutdown: ShutdownListener,
     /// Each connection holds a clone until it ends; shutdown waits until all are dropped.

@@ -1,6 +1,7 @@
 //! `/`: what AXE is, the three ways to open it, the configuration this server runs with, and
-//! whether the browser can reach it.
+//! whether the browser can reach it. The widget waits in the corner here too.
 
+use super::EmbedScript;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -33,84 +34,46 @@ pub fn LandingPage() -> impl IntoView {
             <p>"Without a model, AXE answers with its built-in offline demo responder: deterministic replies, streamed like a model's, and real diffs when you ask it to write code while a file is open."</p>
             <p>"To use a real model, start the server with "<code>"AXE_LLM_BASE_URL"</code>" set to any OpenAI-compatible API (OpenAI, Ollama, llama.cpp's llama-server, vLLM, LM Studio), for example "<code>"AXE_LLM_BASE_URL=http://127.0.0.1:8089/v1 AXE_LLM_MODEL=gemma scripts/run.sh"</code>". "<code>"AXE_LLM_API_KEY"</code>" carries a key if the server needs one. The header shows which model answers."</p>
         </main>
+        <EmbedScript/>
     }
 }
 
-/// The configuration in use, rendered on the server and carried to the browser with the page.
+/// The configuration in use, as the server renders the page.
 #[component]
 fn Configuration() -> impl IntoView {
-    // Present while rendering on the server; the browser reads the value the server put in the
-    // page instead of asking again.
-    let provided = use_context::<SiteInfo>();
-    let info = Resource::new(
-        || (),
-        move |_| {
-            let provided = provided.clone();
-            async move { provided.unwrap_or_default() }
-        },
-    );
+    let info = use_context::<SiteInfo>().unwrap_or_default();
+    let model = if info.model == "offline-demo" {
+        "the offline demo responder (no model connected)".to_owned()
+    } else {
+        format!("the model {}", info.model)
+    };
     view! {
-        <Suspense fallback=|| ()>
-            {move || info.get().map(|info| {
-                let model = if info.model == "offline-demo" {
-                    "the offline demo responder (no model connected)".to_owned()
-                } else {
-                    format!("the model {}", info.model)
-                };
-                view! {
-                    <dl class="configuration" aria-label="Configuration">
-                        <dt>"Answers with"</dt><dd>{model}</dd>
-                        <dt>"Sessions stored in"</dt><dd>{info.storage}</dd>
-                    </dl>
-                }
-            })}
-        </Suspense>
+        <dl class="configuration" aria-label="Configuration">
+            <dt>"Answers with"</dt><dd>{model}</dd>
+            <dt>"Sessions stored in"</dt><dd>{info.storage}</dd>
+        </dl>
     }
 }
 
-/// Whether the browser reaches the server: checked once the page is live, then every 10 s.
+/// Asks `/readyz` every 10 s and says what it answered; a few lines of script rather than a
+/// wasm module, since nothing else on this page needs one.
+const READINESS_SCRIPT: &str = r#"(function () {
+  var status = document.getElementById("server-status");
+  function check() {
+    fetch("/readyz").then(function (r) {
+      status.textContent = r.status === 200 ? "Server ready"
+        : r.status === 503 ? "Server is shutting down" : "Server unreachable";
+    }, function () { status.textContent = "Server unreachable"; });
+  }
+  check();
+  setInterval(check, 10000);
+})();"#;
+
+/// Whether the browser reaches the server: ready as rendered, then checked every 10 s.
 #[component]
 fn ServerStatus() -> impl IntoView {
-    let status = RwSignal::new("Checking the server…");
-    #[cfg(feature = "hydrate")]
-    readiness::watch(status);
-    view! { <p class="server-status" role="status" aria-label="Server status">{move || status.get()}</p> }
-}
-
-#[cfg(feature = "hydrate")]
-mod readiness {
-    use leptos::prelude::*;
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-
-    /// How often the status is checked again.
-    const RECHECK_MS: u32 = 10_000;
-
-    /// What `/readyz` says, in words.
-    async fn check() -> &'static str {
-        let Some(window) = web_sys::window() else {
-            return "Server unreachable";
-        };
-        let response = JsFuture::from(window.fetch_with_str("/readyz")).await;
-        match response.map(|r| r.unchecked_into::<web_sys::Response>().status()) {
-            Ok(200) => "Server ready",
-            Ok(503) => "Server is shutting down",
-            Ok(_) | Err(_) => "Server unreachable",
-        }
-    }
-
-    /// Keeps `status` current until the page goes away.
-    pub fn watch(status: RwSignal<&'static str>) {
-        let alive = StoredValue::new(true);
-        on_cleanup(move || alive.set_value(false));
-        leptos::task::spawn_local(async move {
-            while alive.try_get_value().unwrap_or(false) {
-                let now = check().await;
-                if status.try_set(now).is_some() {
-                    return;
-                }
-                gloo_timers::future::TimeoutFuture::new(RECHECK_MS).await;
-            }
-        });
+    view! {
+        <p id="server-status" class="server-status" role="status" aria-label="Server status">"Server ready"</p>
+        <script inner_html=READINESS_SCRIPT></script>
     }
 }

@@ -14,7 +14,7 @@ use leptos::prelude::*;
 /// The canvas view.
 #[component]
 pub fn Canvas() -> impl IntoView {
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let store = crate::store::AxeStore::expect();
         let handle = window_event_listener(leptos::ev::keydown, move |event| {

@@ -73,7 +73,9 @@ pub fn ChatLog() -> impl IntoView {
 #[component]
 pub fn ChatInput() -> impl IntoView {
     let store = AxeStore::expect();
-    let draft = RwSignal::new(String::new());
+    // In the store: it survives switching between panel and canvas, and text typed into the
+    // loader's placeholder before the widget's code arrived starts it.
+    let draft = store.draft;
     let input: NodeRef<html::Textarea> = NodeRef::new();
     let can_send = move || {
         store.status.get().is_connected()

@@ -9,7 +9,7 @@ use leptos::{html, prelude::*};
 /// How far loading the editor module has got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 // Only the browser build loads the module; the server renders `Loading`.
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 pub enum LoadState {
     /// The module is being fetched (also what the server renders).
     Loading,
@@ -25,7 +25,7 @@ pub fn Editor() -> impl IntoView {
     let store = AxeStore::expect();
     let host: NodeRef<html::Div> = NodeRef::new();
     let state = RwSignal::new(LoadState::Loading);
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     codemirror::attach(store, host, state);
     let file_name = move || store.file.with(|f| format!("{} ({})", f.name, f.language));
     let status = move || match state.get() {
@@ -46,12 +46,12 @@ pub fn Editor() -> impl IntoView {
 
 /// The language name the editor module understands: the canonical name of a language AXE
 /// knows, or "" (plain text).
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 fn editor_language(language: &str) -> &'static str {
     protocol::Language::from_name(language).map_or("", protocol::Language::name)
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(feature = "browser")]
 mod codemirror {
     use super::LoadState;
     use crate::store::AxeStore;
@@ -59,21 +59,16 @@ mod codemirror {
     use leptos::{html, prelude::*};
     use std::time::Duration;
     use wasm_bindgen::{prelude::*, JsCast};
+    use crate::host;
 
     /// Quiet time after the last keystroke before the file is sent.
     const SYNC_DELAY: Duration = Duration::from_secs(2);
 
-    /// Where the editor module is served from (built from `frontend/editor/`).
-    const EDITOR_MODULE_URL: &str = "/editor/axe-editor.js";
+    /// The editor module's path among the widget's files (built from `frontend/editor/`).
+    const EDITOR_MODULE: &str = "editor/axe-editor.js";
 
     /// The accessible name of the editing area.
     const EDITOR_LABEL: &str = "Code editor";
-
-    #[wasm_bindgen(inline_js = "export function import_module(url) { return import(url); }")]
-    extern "C" {
-        /// The browser's dynamic `import()`, which Rust cannot spell directly.
-        fn import_module(url: &str) -> js_sys::Promise;
-    }
 
     /// The mounted editor and the callback it calls, kept alive together.
     struct Mounted {
@@ -129,12 +124,22 @@ mod codemirror {
             true
         });
 
-        // The server's copy (or an applied diff) replaces the text; the editor ignores no-ops.
+        // The server's copy (or an applied diff, or the host's file) replaces the text; the
+        // editor ignores no-ops.
         Effect::new(move || {
             let content = store.file.with(|f| f.content.clone());
             mounted.with_value(|m| {
                 if let Some(m) = m {
                     let _ = call(&m.handle, "setDoc", Some(&content.into()));
+                }
+            });
+        });
+        // The host may open a file of another language.
+        Effect::new(move || {
+            let language = store.file.with(|f| super::editor_language(&f.language));
+            mounted.with_value(|m| {
+                if let Some(m) = m {
+                    let _ = call(&m.handle, "setLanguage", Some(&language.into()));
                 }
             });
         });
@@ -157,7 +162,8 @@ mod codemirror {
         parent: JsValue,
         schedule_sync: impl Fn() + 'static,
     ) -> Result<Mounted, JsValue> {
-        let module = wasm_bindgen_futures::JsFuture::from(import_module(EDITOR_MODULE_URL)).await?;
+        let url = host::asset_url(EDITOR_MODULE);
+        let module = wasm_bindgen_futures::JsFuture::from(host::import_module(&url)?).await?;
         let mount: Function = Reflect::get(&module, &"mount".into())?.dyn_into()?;
         let on_change = Closure::<dyn FnMut(String)>::new(move |text: String| {
             store.file.update(|file| file.content = text);

@@ -24,10 +24,10 @@ use crate::{
 };
 use leptos::prelude::*;
 
-/// The widget, starting in `initial` form. It connects on mount and disconnects on unmount.
+/// The widget over `store` (made by whoever mounts it, who keeps it to act on the widget). It
+/// connects on mount and disconnects on unmount.
 #[component]
-pub fn AxeWidget(initial: WidgetView) -> impl IntoView {
-    let store = AxeStore::new(initial);
+pub fn AxeWidget(store: AxeStore) -> impl IntoView {
     provide_context(store);
     connection::start(store);
     move || match store.view.get() {

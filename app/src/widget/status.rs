@@ -145,7 +145,7 @@ pub fn TakenOverNotice() -> impl IntoView {
 pub fn RateLimitNotice() -> impl IntoView {
     let store = AxeStore::expect();
     let now = RwSignal::new(crate::store::now_ms());
-    #[cfg(feature = "hydrate")]
+    #[cfg(feature = "browser")]
     {
         let ticking = StoredValue::new(None::<leptos::prelude::IntervalHandle>);
         Effect::new(move || {

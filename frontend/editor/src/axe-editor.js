@@ -38,6 +38,8 @@ export function mount(parent, options) {
   const language = new Compartment();
   const view = new EditorView({
     parent,
+    // Inside the widget's shadow root, CodeMirror's styles must go there, not to the page.
+    root: parent.getRootNode(),
     state: EditorState.create({
       doc: options.doc,
       extensions: [

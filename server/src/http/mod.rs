@@ -1,5 +1,6 @@
-//! The plain HTTP side of `/api/axe/` and the health checks.
+//! The plain HTTP side of `/api/axe/`, the widget's files and the health checks.
 //!
+//! - [`assets`]: the loader `/axe/embed.js` and the build's files under `/axe/b/`.
 //! - [`error`]: how every refusal is answered (status, JSON body, headers).
 //! - [`origin`]: the origin check and CORS in front of `/api/axe/`.
 //! - [`access`]: the caller's token, session ownership, rate-limit keys.
@@ -9,6 +10,7 @@
 //! - [`health`]: `/healthz` and `/readyz`.
 
 pub mod access;
+pub mod assets;
 pub mod error;
 pub mod export;
 pub mod health;

@@ -21,7 +21,8 @@ pub fn is_allowed(origin: &str, allowed: &[String]) -> bool {
     allowed.contains(&origin)
 }
 
-fn cors_headers(headers: &mut HeaderMap, origin: HeaderValue) {
+/// Lets `origin` read the response (and tells caches the answer depends on it).
+pub fn cors_headers(headers: &mut HeaderMap, origin: HeaderValue) {
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
 }
