@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/build-editor.sh
-cargo leptos build --release
+cargo leptos build --release --split
 cd end2end && npx playwright test -c playwright.bench.config.ts --reporter=list

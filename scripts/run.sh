@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 scripts/build-editor.sh
-cargo leptos build --release
+cargo leptos build --release --split
 exec target/release/server

@@ -38,7 +38,7 @@ fi
 
 step "release build"
 scripts/build-editor.sh
-cargo leptos build --release
+cargo leptos build --release --split
 
 step "size report"
 scripts/size-report.sh

@@ -38,8 +38,7 @@ async fn call(
     }
     init.set_headers(&headers);
     let url = format!("{}{path}", crate::host::server_origin());
-    let request = Request::new_with_str_and_init(&url, &init)
-        .map_err(|_| Failure::Unreachable)?;
+    let request = Request::new_with_str_and_init(&url, &init).map_err(|_| Failure::Unreachable)?;
     let window = web_sys::window().ok_or(Failure::Unreachable)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
@@ -57,21 +56,30 @@ async fn call(
     Ok((status, text))
 }
 
+/// The sessions API's answer.
+#[derive(serde::Deserialize)]
+struct Grant {
+    session_id: String,
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    expires_at: u64,
+}
+
 /// Reads a sessions API grant; `token` is used when the grant has none (jwt mode).
 fn grant(status: u16, body: &str, token: Option<&str>) -> Result<Credentials, Failure> {
     if !(200..300).contains(&status) {
         return Err(Failure::Status(status));
     }
-    let value: serde_json::Value = serde_json::from_str(body).map_err(|_| Failure::Unreachable)?;
-    let session_id = value["session_id"].as_str().ok_or(Failure::Unreachable)?;
-    let token = value["token"]
-        .as_str()
-        .or(token)
+    let grant: Grant = serde_json::from_str(body).map_err(|_| Failure::Unreachable)?;
+    let token = grant
+        .token
+        .or_else(|| token.map(str::to_owned))
         .ok_or(Failure::Unreachable)?;
     Ok(Credentials {
-        session_id: session_id.to_owned(),
-        token: token.to_owned(),
-        expires_at: value["expires_at"].as_u64().unwrap_or(0),
+        session_id: grant.session_id,
+        token,
+        expires_at: grant.expires_at,
     })
 }
 
@@ -81,7 +89,11 @@ pub async fn create_session(
     token: Option<&str>,
     session_id: Option<&str>,
 ) -> Result<Credentials, Failure> {
-    let body = serde_json::json!({ "session_id": session_id }).to_string();
+    #[derive(serde::Serialize)]
+    struct Create<'a> {
+        session_id: Option<&'a str>,
+    }
+    let body = serde_json::to_string(&Create { session_id }).unwrap_or_else(|_| "{}".into());
     let (status, text) = call("POST", "/api/axe/sessions", token, Some(body)).await?;
     grant(status, &text, token)
 }

@@ -360,7 +360,8 @@ mod browser {
         encode_client_frame(
             None,
             &ClientMessage::Ping {
-                ts: serde_json::Number::from_f64(js_sys::Date::now()),
+                // Whole milliseconds: an integer needs no float formatting in the widget.
+                ts: Some(serde_json::Number::from(js_sys::Date::now() as u64)),
             },
         )
     }

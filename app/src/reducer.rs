@@ -160,13 +160,16 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 .update(|diffs| diffs.retain(|d| d.diff_id != diff_id));
             let event = match outcome {
                 // The server sends the file's new content just before this.
-                DiffOutcome::Applied => store.last_server_file.get_value().map(
-                    |(file_id, content)| HostEvent::DiffApplied {
-                        diff_id,
-                        file_id,
-                        content,
-                    },
-                ),
+                DiffOutcome::Applied => {
+                    store
+                        .last_server_file
+                        .get_value()
+                        .map(|(file_id, content)| HostEvent::DiffApplied {
+                            diff_id,
+                            file_id,
+                            content,
+                        })
+                }
                 DiffOutcome::Rejected => Some(HostEvent::DiffRejected { diff_id }),
             };
             if let Some(event) = event {

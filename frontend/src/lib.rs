@@ -49,7 +49,6 @@ fn host_file(file: &JsValue) -> Option<HostFile> {
 /// emit(name, detail), importModule(url), getToken()}`, every one optional.
 #[wasm_bindgen]
 pub fn mount(parent: web_sys::HtmlElement, options: JsValue) -> Widget {
-    console_error_panic_hook::set_once();
     let bridge = Bridge {
         server: string(&options, "server").unwrap_or_default(),
         assets: string(&options, "assets").unwrap_or_default(),
@@ -88,7 +87,9 @@ impl Widget {
     /// chat's context; `false` if one of the four is missing.
     #[wasm_bindgen(js_name = setActiveFile)]
     pub fn set_active_file(&self, file: JsValue) -> bool {
-        host_file(&file).map(|f| self.0.set_active_file(f)).is_some()
+        host_file(&file)
+            .map(|f| self.0.set_active_file(f))
+            .is_some()
     }
 
     /// Changes how the widget gets tokens: `getToken()` returning a token or a promise of one.

@@ -162,7 +162,10 @@ fn read_build(root: &Path) -> Build {
         })
         .collect();
     Build {
-        loader: Arc::new(compress("text/javascript; charset=utf-8", loader.into_bytes())),
+        loader: Arc::new(compress(
+            "text/javascript; charset=utf-8",
+            loader.into_bytes(),
+        )),
         id,
         files,
     }
@@ -204,8 +207,7 @@ fn content_type(path: &str) -> &'static str {
 
 fn compress(content_type: &'static str, bytes: Vec<u8>) -> File {
     let gzip = {
-        let mut encoder =
-            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
         // Writing to a Vec cannot fail.
         let _ = encoder.write_all(&bytes);
         encoder.finish().unwrap_or_default()
@@ -272,7 +274,10 @@ mod tests {
     #[test]
     fn the_loader_points_at_its_build_and_every_encoding_holds_the_same_bytes() {
         let folder = site(&[
-            ("embed/loader.js", "var assets = server + \"__AXE_ASSETS__\";"),
+            (
+                "embed/loader.js",
+                "var assets = server + \"__AXE_ASSETS__\";",
+            ),
             ("pkg/axe.js", "export default function init() {}"),
             ("pkg/axe.wasm", "\0asm"),
             ("pkg/axe.d.ts", "declare function init(): void;"),
@@ -282,7 +287,10 @@ mod tests {
         let build = files.current();
         assert_eq!(build.id.len(), 16);
         let loader = String::from_utf8(build.loader.identity.to_vec()).unwrap();
-        assert_eq!(loader, format!("var assets = server + \"/axe/b/{}\";", build.id));
+        assert_eq!(
+            loader,
+            format!("var assets = server + \"/axe/b/{}\";", build.id)
+        );
         let mut names: Vec<&str> = build.files.keys().map(String::as_str).collect();
         names.sort_unstable();
         assert_eq!(names, ["pkg/axe.js", "pkg/axe.wasm"]);

@@ -6,8 +6,8 @@ use crate::{
     config::Config,
     reply::Replies,
     session::SessionStore,
-    site::SiteFiles,
     shutdown::ShutdownListener,
+    site::SiteFiles,
     throttle::{KeyedBuckets, Rate},
 };
 use axum::extract::FromRef;

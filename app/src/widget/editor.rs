@@ -54,12 +54,12 @@ fn editor_language(language: &str) -> &'static str {
 #[cfg(feature = "browser")]
 mod codemirror {
     use super::LoadState;
+    use crate::host;
     use crate::store::AxeStore;
     use js_sys::{Function, Object, Reflect};
     use leptos::{html, prelude::*};
     use std::time::Duration;
     use wasm_bindgen::{prelude::*, JsCast};
-    use crate::host;
 
     /// Quiet time after the last keystroke before the file is sent.
     const SYNC_DELAY: Duration = Duration::from_secs(2);

@@ -30,9 +30,24 @@ use leptos::prelude::*;
 pub fn AxeWidget(store: AxeStore) -> impl IntoView {
     provide_context(store);
     connection::start(store);
-    move || match store.view.get() {
+    move || {
+        match store.view.get() {
         WidgetView::Minimized => view! { <panel::Minimized/> }.into_any(),
         WidgetView::Expanded => view! { <panel::Expanded/> }.into_any(),
-        WidgetView::Canvas => view! { <canvas::Canvas/> }.into_any(),
+        WidgetView::Canvas => view! {
+            <Suspense fallback=|| view! { <p class="canvas-loading" role="status">"Loading the canvas…"</p> }>
+                {Suspend::new(async { canvas_view().await })}
+            </Suspense>
+        }
+        .into_any(),
     }
+    }
+}
+
+/// The canvas with its editor, diff and conflict views: with `cargo leptos build --split`, a
+/// wasm chunk of its own, loaded the first time the canvas opens, so the panel does not pay
+/// for it.
+#[lazy]
+fn canvas_view() -> AnyView {
+    view! { <canvas::Canvas/> }.into_any()
 }

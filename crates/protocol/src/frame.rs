@@ -1,7 +1,13 @@
-//! Turning a text frame into a client message, with precise errors as values, and back.
+//! Turning a text frame into a message, with precise errors as values, and back.
+//!
+//! A frame is `{"type": …, "payload": {…}}` plus `"id"` (client frames) or `"seq"` (history
+//! frames). Decoding reads those top-level fields without interpreting the payload, then reads
+//! the payload straight into its message type: no intermediate JSON tree, which would cost the
+//! browser's wasm a second copy of every message's decoder.
 
 use crate::{client::ClientMessage, codes::ErrorCode, ids::MessageId, server::ServerMessage};
-use serde_json::{Map, Value};
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::value::RawValue;
 
 /// A decoded client frame: the message and its optional client-chosen id.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,21 +37,87 @@ impl DecodeError {
     }
 }
 
+/// A frame's top-level fields, each still as JSON text.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    seq: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+/// Reads the top-level fields of `text`, which must be a JSON object.
+fn envelope(text: &str) -> Result<Envelope<'_>, DecodeError> {
+    // A quick look first, so a JSON value that is not an object gets its own message.
+    if !text.trim_start().starts_with('{') {
+        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
+            DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}"))
+        })?;
+        return Err(DecodeError::new(
+            ErrorCode::InvalidJson,
+            "a frame must be a JSON object",
+        ));
+    }
+    serde_json::from_str(text)
+        .map_err(|e| DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))
+}
+
+/// The `"type"` of a frame, which must be a string.
+fn type_name(kind: Option<&RawValue>) -> Result<String, DecodeError> {
+    let kind = kind
+        .ok_or_else(|| DecodeError::new(ErrorCode::InvalidPayload, "the frame has no \"type\""))?;
+    serde_json::from_str(kind.get())
+        .map_err(|_| DecodeError::new(ErrorCode::InvalidPayload, "\"type\" must be a string"))
+}
+
+/// Reads `payload` (absent counts as `{}`) as the message of type `kind`: the payload goes
+/// straight into the variant, since the tag comes first.
+fn message<T: DeserializeOwned>(
+    kind: &str,
+    payload: Option<&RawValue>,
+) -> Result<T, serde_json::Error> {
+    let tagged = format!(
+        "{{\"type\":{},\"payload\":{}}}",
+        serde_json::to_string(kind)?,
+        payload.map_or("{}", RawValue::get)
+    );
+    serde_json::from_str(&tagged)
+}
+
+/// Whether a JSON text holds the escape `\u0000` (a NUL character) in a string: raw NULs
+/// cannot appear in valid JSON, so this finds every one.
+fn holds_nul(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    let mut at = 0;
+    while let Some(found) = json[at..].find("\\u0000") {
+        let start = at + found;
+        // An odd run of backslashes before "u0000" makes it an escape; an even one is a
+        // literal backslash followed by the text "u0000".
+        let backslashes = bytes[..=start]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if backslashes % 2 == 1 {
+            return true;
+        }
+        at = start + 1;
+    }
+    false
+}
+
 /// Decodes one text frame sent by a client.
 ///
 /// The steps are separate so the sender learns exactly what was wrong: not JSON at all
 /// (`invalid_json`), a `type` nobody knows (`unknown_type`), or a known type whose payload or id
 /// does not fit (`invalid_payload`). A missing `payload` counts as `{}` so `{"type":"ping"}` works.
 pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))?;
-    let Value::Object(mut object) = value else {
-        return Err(DecodeError::new(
-            ErrorCode::InvalidJson,
-            "a frame must be a JSON object",
-        ));
-    };
-    if object.values().any(holds_nul) {
+    let envelope = envelope(text)?;
+    if holds_nul(text) {
         // PostgreSQL cannot store U+0000 in text, and no editor content needs it: refused the
         // same way on every backend.
         return Err(DecodeError::new(
@@ -53,35 +125,18 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
             "text may not contain the NUL character (U+0000)",
         ));
     }
-
-    let id = match object.remove("id") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(raw)) => Some(MessageId::parse(&raw).map_err(|e| {
-            DecodeError::new(ErrorCode::InvalidPayload, format!("invalid \"id\": {e}"))
-        })?),
-        Some(_) => {
-            return Err(DecodeError::new(
-                ErrorCode::InvalidPayload,
-                "\"id\" must be a string",
-            ))
+    let id = match envelope.id.map(RawValue::get) {
+        None | Some("null") => None,
+        Some(raw) => {
+            let raw: String = serde_json::from_str(raw).map_err(|_| {
+                DecodeError::new(ErrorCode::InvalidPayload, "\"id\" must be a string")
+            })?;
+            Some(MessageId::parse(&raw).map_err(|e| {
+                DecodeError::new(ErrorCode::InvalidPayload, format!("invalid \"id\": {e}"))
+            })?)
         }
     };
-
-    let type_name = match object.get("type") {
-        Some(Value::String(name)) => name.clone(),
-        Some(_) => {
-            return Err(DecodeError::new(
-                ErrorCode::InvalidPayload,
-                "\"type\" must be a string",
-            ))
-        }
-        None => {
-            return Err(DecodeError::new(
-                ErrorCode::InvalidPayload,
-                "the frame has no \"type\"",
-            ))
-        }
-    };
+    let type_name = type_name(envelope.kind)?;
     if !ClientMessage::TYPES.contains(&type_name.as_str()) {
         return Err(DecodeError::new(
             ErrorCode::UnknownType,
@@ -91,20 +146,12 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, DecodeError> {
             ),
         ));
     }
-
-    let payload = object
-        .remove("payload")
-        .unwrap_or_else(|| Value::Object(Map::new()));
-    let mut tagged = Map::new();
-    tagged.insert("type".into(), Value::String(type_name.clone()));
-    tagged.insert("payload".into(), payload);
-    let message = serde_json::from_value(Value::Object(tagged)).map_err(|e| {
+    let message: ClientMessage = message(&type_name, envelope.payload).map_err(|e| {
         DecodeError::new(
             ErrorCode::InvalidPayload,
             format!("invalid payload for {type_name:?}: {e}"),
         )
     })?;
-    let message: ClientMessage = message;
     check_lengths(&message)?;
     if message.needs_id() && id.is_none() {
         return Err(DecodeError::new(
@@ -176,18 +223,6 @@ fn check_lengths(message: &ClientMessage) -> Result<(), DecodeError> {
     }
 }
 
-/// Whether any string in `value` (keys included) holds U+0000.
-fn holds_nul(value: &Value) -> bool {
-    match value {
-        Value::String(text) => text.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map
-            .iter()
-            .any(|(key, v)| key.contains('\0') || holds_nul(v)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
-}
-
 /// A decoded server frame: the message and, for history, its place in the session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerFrame {
@@ -197,38 +232,46 @@ pub struct ServerFrame {
     pub message: ServerMessage,
 }
 
+/// `body` (a JSON object's text) with `field` (already JSON) added first.
+fn with_field(body: String, field: &str, value: &str) -> String {
+    match body.strip_prefix('{') {
+        Some(rest) => format!("{{\"{field}\":{value},{rest}"),
+        None => body,
+    }
+}
+
 /// Encodes a server message as one JSON text frame, with its `seq` when it is history.
 pub fn encode_server_frame(seq: Option<u64>, message: &ServerMessage) -> String {
-    let Some(seq) = seq else {
-        return message.to_json();
-    };
-    let mut value = serde_json::to_value(message).unwrap_or(Value::Null);
-    if let Value::Object(object) = &mut value {
-        object.insert("seq".into(), Value::from(seq));
+    let body = message.to_json();
+    match seq {
+        Some(seq) => with_field(body, "seq", &seq.to_string()),
+        None => body,
     }
-    value.to_string()
 }
 
 /// Decodes one text frame sent by the server.
 pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
-    let mut value: Value = serde_json::from_str(text)
-        .map_err(|e| DecodeError::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}")))?;
-    let seq = match &mut value {
-        Value::Object(object) => object.remove("seq").and_then(|seq| seq.as_u64()),
-        _ => None,
-    };
-    let message = serde_json::from_value(value)
+    let envelope = envelope(text)?;
+    let seq = envelope
+        .seq
+        .and_then(|seq| serde_json::from_str::<u64>(seq.get()).ok());
+    let type_name = type_name(envelope.kind)?;
+    let message = message(&type_name, envelope.payload)
         .map_err(|e| DecodeError::new(ErrorCode::InvalidPayload, format!("invalid frame: {e}")))?;
     Ok(ServerFrame { seq, message })
 }
 
 /// Encodes a client message (with its optional id) as one JSON text frame.
 pub fn encode_client_frame(id: Option<&MessageId>, message: &ClientMessage) -> String {
-    let mut value = serde_json::to_value(message).unwrap_or(Value::Null);
-    if let (Some(id), Value::Object(object)) = (id, &mut value) {
-        object.insert("id".into(), Value::String(id.as_str().to_owned()));
+    // Serializing these plain values cannot fail.
+    let body = serde_json::to_string(message).unwrap_or_default();
+    match id {
+        Some(id) => {
+            let id = serde_json::to_string(id.as_str()).unwrap_or_default();
+            with_field(body, "id", &id)
+        }
+        None => body,
     }
-    value.to_string()
 }
 
 #[cfg(test)]
@@ -237,6 +280,58 @@ mod tests {
 
     fn code_of(text: &str) -> ErrorCode {
         decode_client_frame(text).unwrap_err().code
+    }
+
+    #[test]
+    fn a_nul_escape_is_refused_but_a_literal_backslash_u0000_is_text() {
+        let frame = |content: &str| {
+            format!(
+                r#"{{"type":"file_updated","id":"c-1","payload":{{"file_id":"f","content":"{content}"}}}}"#
+            )
+        };
+        assert_eq!(code_of(&frame(r"a\u0000b")), ErrorCode::InvalidPayload);
+        assert_eq!(code_of(&frame(r"a\\\u0000b")), ErrorCode::InvalidPayload);
+        let literal = decode_client_frame(&frame(r"a\\u0000b")).unwrap();
+        assert!(
+            matches!(literal.message, ClientMessage::FileUpdated { content, .. } if content == "a\\u0000b")
+        );
+        // In a key too.
+        let key = r#"{"type":"ping","x\u0000":1}"#;
+        assert_eq!(code_of(key), ErrorCode::InvalidPayload);
+    }
+
+    #[test]
+    fn frames_encode_with_their_id_or_seq_and_decode_back() {
+        let id = MessageId::parse("c-9").unwrap();
+        let message = ClientMessage::DiffRejected {
+            diff_id: "d-1".into(),
+        };
+        let text = encode_client_frame(Some(&id), &message);
+        assert!(
+            text.starts_with(r#"{"id":"c-9","type":"diff_rejected""#),
+            "{text}"
+        );
+        assert_eq!(
+            decode_client_frame(&text).unwrap(),
+            ClientFrame {
+                id: Some(id),
+                message
+            }
+        );
+        let pong = ServerMessage::Pong { ts: None };
+        let text = encode_server_frame(Some(12), &pong);
+        assert!(text.starts_with(r#"{"seq":12,"type":"pong""#), "{text}");
+        assert_eq!(
+            decode_server_frame(&text).unwrap(),
+            ServerFrame {
+                seq: Some(12),
+                message: pong
+            }
+        );
+        // Any order of the top-level fields decodes the same.
+        let reordered =
+            r#"{"payload":{"diff_id":"d-1"},"seq":3,"type":"diff_rejected","id":"c-1"}"#;
+        assert!(decode_client_frame(reordered).is_ok());
     }
 
     #[test]
