@@ -8,5 +8,7 @@ export default defineConfig({
   testDir: "./bench",
   timeout: 600_000,
   workers: 1,
+  globalSetup: undefined,
+  webServer: undefined,
   use: { ...specs.use, trace: "off" },
 });

@@ -18,9 +18,9 @@ step "clippy (native: protocol, server, app with ssr)"
 cargo clippy -p protocol -p server --all-targets -- -D warnings
 cargo clippy -p app --features ssr -- -D warnings
 
-step "clippy (wasm32: protocol, app with hydrate, frontend)"
+step "clippy (wasm32: protocol, app with browser, frontend)"
 cargo clippy -p protocol -p frontend --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p app --features browser --target wasm32-unknown-unknown -- -D warnings
 
 step "PostgreSQL for the storage tests"
 AXE_TEST_POSTGRES_URL="$(scripts/test-postgres.sh start)"
@@ -41,7 +41,7 @@ scripts/build-editor.sh
 cargo leptos build --release --split
 
 step "size report"
-scripts/size-report.sh
+scripts/size-report.sh --enforce
 
 step "Playwright specs (Chromium, real server)"
 (cd end2end && npx playwright test)

@@ -187,7 +187,8 @@ fn CodeBlock(language: String, code: String, #[prop(optional)] plain: bool) -> i
                     {move || if copied.get() { "Copied" } else { "Copy" }}
                 </button>
             </div>
-            <pre><code>{if plain { code.clone().into_any() } else { code_view(&code, &language).into_any() }}</code></pre>
+            // Focusable: a long line scrolls sideways, and the keyboard must reach it too.
+            <pre tabindex="0"><code>{if plain { code.clone().into_any() } else { code_view(&code, &language).into_any() }}</code></pre>
         </div>
     }
 }

@@ -188,6 +188,8 @@ pub struct AxeStore {
     /// Whether the browser refused to keep the unsent messages (storage full or denied): they
     /// live only in this tab until sent, and the widget says so.
     pub storage_refused: RwSignal<bool>,
+    /// Whether the panel or canvas has been open: closing then returns focus to the button.
+    pub was_open: StoredValue<bool>,
     /// What the person is typing, not yet sent.
     pub draft: RwSignal<String>,
     /// The server's newest content of a file, from its last `file_update` (what an applied
@@ -234,6 +236,7 @@ impl AxeStore {
             storage_refused: RwSignal::new(false),
             last_server_file: StoredValue::new(None),
             draft: RwSignal::new(String::new()),
+            was_open: StoredValue::new(view != WidgetView::Minimized),
             outbox_key: StoredValue::new(None),
             session: StoredValue::new(None),
             wire: StoredValue::new(wire),

@@ -89,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         ));
     Router::new()
         .route("/axe/embed.js", get(http::assets::loader))
+        .route("/axe/build.json", get(http::assets::build))
         .route("/axe/b/{build}/{*path}", get(http::assets::file))
         .route("/healthz", get(http::health::alive))
         .route("/readyz", get(http::health::ready))

@@ -47,11 +47,11 @@ fn ConflictReview(conflict: Conflict) -> impl IntoView {
             <div class="conflict-sides">
                 <section aria-label="Your edit">
                     <h3>"Your edit"</h3>
-                    <pre>{mine}</pre>
+                    <pre tabindex="0">{mine}</pre>
                 </section>
                 <section aria-label="The other edit">
                     <h3>"The other edit"</h3>
-                    <pre>{conflict.theirs.clone()}</pre>
+                    <pre tabindex="0">{conflict.theirs.clone()}</pre>
                 </section>
             </div>
             <label class="conflict-draft">

@@ -30,6 +30,11 @@ use leptos::prelude::*;
 pub fn AxeWidget(store: AxeStore) -> impl IntoView {
     provide_context(store);
     connection::start(store);
+    Effect::new(move || {
+        if store.view.get() != WidgetView::Minimized {
+            store.was_open.set_value(true);
+        }
+    });
     move || {
         match store.view.get() {
         WidgetView::Minimized => view! { <panel::Minimized/> }.into_any(),

@@ -6,14 +6,23 @@ use super::{
     status::TakenOverNotice,
 };
 use crate::store::{AxeStore, WidgetView};
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 
-/// The floating button that opens the panel.
+/// The floating button that opens the panel. When the panel or canvas was just closed, focus
+/// comes back to it (on first showing, the page's focus is left alone).
 #[component]
 pub fn Minimized() -> impl IntoView {
     let store = AxeStore::expect();
+    let button: NodeRef<html::Button> = NodeRef::new();
+    if store.was_open.get_value() {
+        Effect::new(move || {
+            if let Some(button) = button.get() {
+                let _ = button.focus();
+            }
+        });
+    }
     view! {
-        <button type="button" class="axe-launcher" aria-label="Open AXE assistant"
+        <button type="button" class="axe-launcher" aria-label="Open AXE assistant" node_ref=button
             on:click=move |_| store.view.set(WidgetView::Expanded)>
             "AXE"
         </button>
@@ -35,8 +44,14 @@ pub fn Expanded() -> impl IntoView {
             }
         })
     };
+    // Esc closes the panel (the canvas has its own: back to the panel).
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            store.view.set(WidgetView::Minimized);
+        }
+    };
     view! {
-        <section class="axe-panel" aria-label="AXE assistant">
+        <section class="axe-panel" aria-label="AXE assistant" on:keydown=on_key>
             {header}
             <TakenOverNotice/>
             {conflict_waits}

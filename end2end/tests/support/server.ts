@@ -6,6 +6,14 @@ import os from "node:os";
 import path from "node:path";
 
 const repoRoot = path.resolve(__dirname, "..", "..", "..");
+
+/** The second origin, where the host pages are served (see host-server.mjs). */
+export const HOST_ORIGIN = `http://127.0.0.1:${process.env.AXE_HOST_PORT ?? 4173}`;
+
+/** The URL of the host page `page` (under end2end/hosts/) pointed at AXE server `axe`. */
+export function hostPage(page: string, axe: AxeServer): string {
+  return `${HOST_ORIGIN}/${page}?axe=${encodeURIComponent(axe.url)}`;
+}
 const binary = path.join(repoRoot, "target", "release", "server");
 let nextPort = 3100 + Number(process.env.TEST_PARALLEL_INDEX ?? 0) * 100;
 
@@ -35,6 +43,8 @@ export class AxeServer {
         AXE_DATABASE_URL: this.databaseUrl,
         LEPTOS_SITE_ROOT: path.join(repoRoot, "target", "site"),
         AXE_LOG: process.env.AXE_LOG ?? "warn",
+        // Its own pages, and the host pages of the second origin.
+        AXE_ALLOWED_ORIGINS: [this.url, `http://localhost:${this.port}`, HOST_ORIGIN].join(","),
         ...this.env,
       },
       stdio: ["ignore", "inherit", "inherit"],

@@ -29,8 +29,7 @@
   var host = document.createElement("div");
   host.setAttribute("data-axe", "");
   var shadow = host.attachShadow({ mode: "open" });
-  shadow.innerHTML =
-    "<style>" +
+  var css =
     ":host{all:initial!important;display:block!important}" +
     ".axe-root{font:16px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2328}" +
     ".axe-root *{box-sizing:border-box}" +
@@ -43,8 +42,19 @@
     "background:#fff;border:1px solid #d0d7de;border-radius:12px;box-shadow:0 8px 24px rgb(0 0 0/20%)}" +
     ".axe-loading p{margin:0;flex:1;color:#57606a}" +
     ".axe-loading textarea{font:inherit;padding:.4rem;border:1px solid #d0d7de;border-radius:6px;resize:none}" +
-    ".dark .axe-loading{background:#0d1117;color:#e6edf3;border-color:#30363d}" +
-    "</style>" +
+    ".dark .axe-loading{background:#0d1117;color:#e6edf3;border-color:#30363d}";
+  // A constructed style sheet needs no 'unsafe-inline' in the host's style-src; a <style>
+  // element is the fallback for browsers without them.
+  try {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    shadow.adoptedStyleSheets = [sheet];
+  } catch (e) {
+    var style = document.createElement("style");
+    style.textContent = css;
+    shadow.appendChild(style);
+  }
+  shadow.innerHTML +=
     '<div class="axe-root"><button type="button" class="axe-launcher" aria-label="Open AXE assistant">AXE</button></div>';
   var root = shadow.querySelector(".axe-root");
   if (data.position === "bottom-left") root.classList.add("left");

@@ -1,19 +1,32 @@
 // The widget's ES module: loads its styles and its wasm, mounts it, and gives the host its API.
 // The loader (/axe/embed.js) imports it when the person first opens AXE; the npm package's
-// `mount(element, options)` uses it directly. Either way the widget lives in a shadow root.
-import init, { mount as mountWasm } from "../pkg/axe.js";
+// `mount(element, options)` uses it directly. Either way the widget lives in a shadow root, and
+// its wasm and JS glue come from `assets` (one build's folder), so the two always match.
 
-let wasmReady = null;
+/** The glue of the build at `assets`, initialised: loaded once per build. */
+const builds = new Map();
+function loadBuild(assets) {
+  if (!builds.has(assets)) {
+    builds.set(
+      assets,
+      import(assets + "/pkg/axe.js").then(async (glue) => {
+        await glue.default({ module_or_path: assets + "/pkg/axe.wasm" });
+        return glue;
+      }),
+    );
+  }
+  return builds.get(assets);
+}
 
-/** Resolves once the stylesheet at `href` is in `shadow` and loaded (or failed to load). */
-function loadStyles(shadow, href) {
+/** Resolves once the stylesheet at `href` is in `parent` and loaded (or failed to load). */
+function loadStyles(parent, href) {
   return new Promise((resolve) => {
     const link = document.createElement("link");
     link.rel = "stylesheet";
     link.href = href;
     link.onload = () => resolve(true);
     link.onerror = () => resolve(false);
-    shadow.appendChild(link);
+    parent.appendChild(link);
   });
 }
 
@@ -38,12 +51,11 @@ export function createWidget(root, options) {
   };
   let widget = null;
   let destroyed = false;
-  const assets = options.assets.replace(/\/$/, "");
-  const shadow = root.getRootNode();
-  if (!wasmReady) wasmReady = init({ module_or_path: assets + "/pkg/axe.wasm" });
-  const ready = Promise.all([loadStyles(shadow, assets + "/pkg/axe.css"), wasmReady]).then(() => {
+  const ready = Promise.resolve(options.assets).then(async (where) => {
+    const assets = where.replace(/\/$/, "");
+    const [glue] = await Promise.all([loadBuild(assets), loadStyles(root, assets + "/pkg/axe.css")]);
     if (destroyed) return null;
-    widget = mountWasm(root, {
+    widget = glue.mount(root, {
       server: options.server,
       assets,
       view: options.view || "minimized",
@@ -97,21 +109,31 @@ export function createWidget(root, options) {
       destroyed = true;
       later((w) => w.destroy());
       listeners.clear();
+      root.remove();
     },
   };
   return api;
 }
 
 /**
- * The npm package's entry: mounts the widget in `element` (in a shadow root of its own) and
- * returns the API. `options.server` is AXE's server; `options.assets` where the package's
- * files are served (by default AXE's server, which serves the same build).
+ * Mounts the widget in `element` (in a shadow root of its own) and returns the API: the npm
+ * package's entry. `options.server` is AXE's server (the page's origin by default);
+ * `options.assets` is where a build's files are served (the package's own `pkg/` and `editor/`
+ * folders, copied to the host's static files); by default AXE's server, which names its
+ * current build at `/axe/build.json`.
  */
 export function mount(element, options = {}) {
   const server = (options.server || window.location.origin).replace(/\/$/, "");
   const shadow = element.shadowRoot || element.attachShadow({ mode: "open" });
   const root = document.createElement("div");
   root.className = "axe-root";
+  if (options.theme === "dark") root.classList.add("dark");
+  if (options.position === "bottom-left") root.classList.add("left");
   shadow.appendChild(root);
-  return createWidget(root, { ...options, server, assets: options.assets || new URL("..", import.meta.url).href });
+  const assets =
+    options.assets ||
+    fetch(server + "/axe/build.json")
+      .then((response) => response.json())
+      .then((build) => server + build.assets);
+  return createWidget(root, { ...options, server, assets });
 }

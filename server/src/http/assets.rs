@@ -37,6 +37,19 @@ pub async fn loader(State(state): State<AppState>, request: HeaderMap) -> Respon
     response
 }
 
+/// `GET /axe/build.json`: where the current build's files are, `{"assets": "/axe/b/{build}"}`
+/// — for the npm package, which loads a build's wasm and glue together from AXE's server.
+pub async fn build(State(state): State<AppState>, request: HeaderMap) -> Response {
+    let id = state.site.current().id.clone();
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{{\"assets\":\"/axe/b/{id}\"}}"),
+    )
+        .into_response();
+    finish(&state, &request, response.headers_mut(), LOADER_CACHE);
+    response
+}
+
 /// `GET /axe/b/{build}/{path}`. A file of another build than the current one (a page that
 /// loaded an older loader during a deploy) is answered from the current build, uncached.
 pub async fn file(
