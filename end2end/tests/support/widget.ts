@@ -5,7 +5,7 @@ import { expect, Page } from "@playwright/test";
 export async function openPanel(page: Page, baseUrl: string): Promise<void> {
   await page.goto(baseUrl + "/widget-test");
   await expect(page.getByRole("heading", { name: "AXE Test Mode" })).toBeVisible();
-  // The button only responds once hydrated; retry the click until the panel appears.
+  // The button appears once the loader script has run; retry the click until the panel does.
   await expect(async () => {
     await page.getByRole("button", { name: "Open AXE assistant" }).click({ timeout: 1_000 });
     await expect(page.getByRole("region", { name: "AXE assistant" })).toBeVisible({ timeout: 1_000 });
