@@ -3,7 +3,8 @@
 //! # Layout
 //! The modules form layers; each imports only from layers below it. Top to bottom:
 //!
-//! 1. this file: [`router`] and [`serve`] — wiring only; and [`seed`], the `server seed` tool.
+//! 1. this file: [`router`] and [`serve`] — wiring only; [`housekeeping`], the background
+//!    chores; and [`seed`], the `server seed` tool.
 //! 2. [`ws`] (the gate in front of a session's socket; one connection's reader and writer) and
 //!    [`http`] (origin check and CORS, tokens and ownership, the sessions API, the export,
 //!    health checks): transport and the trust boundary.
@@ -13,7 +14,9 @@
 //! 6. [`session`]: the per-session transaction (lock, de-duplicate, change, commit, number,
 //!    fan out) over the cached state; the one home of the ordering guarantee.
 //! 7. [`registry`]: each session's live connection; [`outbound`], a connection's outgoing queue.
-//! 8. [`site`] (the widget's built files, hashed and compressed), [`llm`] (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
+//! 8. [`site`] (the widget's built files, hashed and compressed), [`metrics`] (what the server
+//!    counts and times), [`telemetry`] (widgets' events and their anonymization), [`llm`]
+//!    (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
 //!    [`diff`] (hunks with `similar`), [`merge`] (three-way merges with `diffy`), [`auth`]
 //!    (checking and minting tokens), [`throttle`] (token buckets): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
@@ -32,9 +35,11 @@ pub mod commands;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod housekeeping;
 pub mod http;
 pub mod llm;
 pub mod merge;
+pub mod metrics;
 pub mod outbound;
 pub mod registry;
 pub mod reply;
@@ -44,6 +49,7 @@ pub mod shutdown;
 pub mod site;
 pub mod state;
 pub mod storage;
+pub mod telemetry;
 pub mod throttle;
 pub mod ws;
 
@@ -74,6 +80,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/axe/ws/{session_id}", any(ws::upgrade::handle))
         .route("/api/axe/sessions", post(http::sessions::create))
+        .route("/api/axe/events", post(http::events::accept))
         .route("/api/axe/sessions/{session_id}", get(http::sessions::check))
         .route(
             "/api/axe/sessions/{session_id}/token",
@@ -91,6 +98,8 @@ pub fn router(state: AppState) -> Router {
         .route("/axe/embed.js", get(http::assets::loader))
         .route("/axe/build.json", get(http::assets::build))
         .route("/axe/b/{build}/{*path}", get(http::assets::file))
+        .route("/metrics", get(http::metrics::exposition))
+        .route("/dashboard", get(http::dashboard::page))
         .route("/healthz", get(http::health::alive))
         .route("/readyz", get(http::health::ready))
         .merge(api)
@@ -198,10 +207,12 @@ pub async fn serve_watched(
         }
     };
     tracing::info!(auth = config.auth.mode.as_str(), origins = ?config.allowed_origins, "trust boundary ready");
+    let metrics = Arc::new(metrics::Metrics::new());
     let sessions = session::SessionStore::new(
         storage.clone(),
         registry::Registry::default(),
         config.max_message_bytes,
+        metrics.clone(),
     );
     let replies = reply::Replies::new(
         sessions.clone(),
@@ -214,7 +225,18 @@ pub async fn serve_watched(
     let site = tokio::task::spawn_blocking(move || site::SiteFiles::load(site_root))
         .await
         .map_err(|e| Error::Leptos(format!("reading the widget's files failed: {e}")))?;
+    let telemetry_salt = storage
+        .server_secret(
+            "telemetry_salt",
+            &auth::random::hex(32).map_err(|e| Error::Auth(e.to_string()))?,
+        )
+        .await
+        .map_err(Error::Storage)?
+        .into_bytes();
     let state = AppState::new(state::Shared {
+        storage: storage.clone(),
+        telemetry_salt,
+        metrics,
         site: Arc::new(site),
         leptos_options,
         limiters: state::Limiters::new(&config),
@@ -226,6 +248,7 @@ pub async fn serve_watched(
         connections_open,
     });
     watch(&state);
+    housekeeping::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

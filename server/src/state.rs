@@ -4,10 +4,12 @@
 use crate::{
     auth::Authenticator,
     config::Config,
+    metrics::Metrics,
     reply::Replies,
     session::SessionStore,
     shutdown::ShutdownListener,
     site::SiteFiles,
+    storage::Storage,
     throttle::{KeyedBuckets, Rate},
 };
 use axum::extract::FromRef;
@@ -59,6 +61,12 @@ pub struct Shared {
     pub replies: Replies,
     /// The widget's built files, served to host pages.
     pub site: Arc<SiteFiles>,
+    /// What the server counts and times (`/metrics`, the dashboard).
+    pub metrics: Arc<Metrics>,
+    /// The database, for what is not a session's (telemetry, measurements).
+    pub storage: Storage,
+    /// Salts the hashes that stand for subjects and sessions in telemetry.
+    pub telemetry_salt: Vec<u8>,
     /// Raised when the server begins to shut down.
     pub shutdown: ShutdownListener,
     /// Each connection holds a clone until it ends; shutdown waits until all are dropped.
@@ -80,6 +88,8 @@ pub struct Limiters {
     pub connects_by_address: KeyedBuckets<IpAddr>,
     /// Connects per subject.
     pub connects_by_subject: KeyedBuckets<String>,
+    /// Telemetry batches per subject.
+    pub events: KeyedBuckets<String>,
     /// Connections open now.
     open_connections: Arc<AtomicUsize>,
 }
@@ -92,6 +102,7 @@ impl Limiters {
             chats: KeyedBuckets::new(Rate::per_minute(config.limits.chats_per_min)),
             connects_by_address: KeyedBuckets::new(connects),
             connects_by_subject: KeyedBuckets::new(connects),
+            events: KeyedBuckets::new(Rate::per_minute(config.observe.events_per_min)),
             open_connections: Arc::default(),
         }
     }

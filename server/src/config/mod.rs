@@ -4,10 +4,13 @@
 //! - this file: [`Config`] and reading it.
 //! - [`vars`]: one parser per kind of value, with errors that name the variable.
 //! - [`security`]: authentication, allowed origins, rate and abuse limits.
+//! - [`observe`]: metrics access, telemetry retention, alert thresholds, the node's name.
 
+pub mod observe;
 pub mod security;
 pub mod vars;
 
+pub use observe::ObserveConfig;
 pub use security::{AbuseLimits, AuthConfig};
 
 use crate::{
@@ -58,6 +61,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Rate and abuse limits (`AXE_RATE_*`, `AXE_MAX_*`, `AXE_LLM_CONCURRENCY`).
     pub limits: AbuseLimits,
+    /// Metrics access, telemetry, alerts (`AXE_METRICS_TOKEN`, `AXE_TELEMETRY_*`, `AXE_ALERT_*`,
+    /// `AXE_NODE_ID`).
+    pub observe: ObserveConfig,
 }
 
 /// The database used when `AXE_DATABASE_URL` is not set: a SQLite file beside the working
@@ -91,6 +97,7 @@ impl Config {
             },
             allowed_origins: security::own_origins(addr),
             limits: AbuseLimits::defaults(),
+            observe: ObserveConfig::defaults(addr.port()),
         }
     }
 
@@ -139,6 +146,7 @@ impl Config {
             auth,
             allowed_origins,
             limits,
+            observe: observe::read(&vars, addr.port())?,
         })
     }
 

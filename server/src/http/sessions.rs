@@ -74,6 +74,7 @@ async fn create_session(
         .connects_by_address
         .take(&rate_key(peer.ip()))
     {
+        state.metrics.rate_limited("sessions_address");
         return Err(ApiError::rate_limited(
             "too many new sessions from this address",
             wait,

@@ -213,6 +213,8 @@ impl Replies {
     ) -> Ending {
         // The prompt goes to the provider; the rest of the job is needed to store the reply.
         let mut stream = self.provider.stream(std::mem::take(&mut job.request));
+        let started = std::time::Instant::now();
+        let mut pieces = 0u64;
         let mut flushed = tokio::time::Instant::now();
         let mut unflushed = false;
         let ending = loop {
@@ -221,6 +223,10 @@ impl Replies {
                 _ = shutdown.wait() => break Ending::by(FinishReason::Interrupted),
                 event = stream.next() => match event {
                     Some(Ok(LlmEvent::Delta(delta))) => {
+                        if pieces == 0 {
+                            self.sessions.metrics().first_token(started.elapsed());
+                        }
+                        pieces += 1;
                         let offset = {
                             let mut text = text.lock().unwrap_or_else(PoisonError::into_inner);
                             let offset = text.len() as u64;
@@ -254,6 +260,14 @@ impl Replies {
         };
         // Dropping the stream closes the request to the model now, so it stops generating.
         drop(stream);
+        // The model's count when it gave one; else one per streamed piece.
+        let tokens = ending
+            .usage
+            .as_ref()
+            .map_or(pieces, |usage| u64::from(usage.completion_tokens));
+        self.sessions
+            .metrics()
+            .reply_done(started.elapsed(), tokens);
         if unflushed && ending.finish_reason == FinishReason::Interrupted {
             // The server is stopping: keep the last second too, in case storing the end fails.
             self.flush(job, text).await;
@@ -284,6 +298,9 @@ impl Replies {
             tracing::warn!(%error, "the model failed");
             // The details (URLs, the model server's own words) stay in the log.
             let notice = ServerMessage::error(ErrorCode::ModelError, error.public_message());
+            self.sessions
+                .metrics()
+                .error(ErrorCode::ModelError.as_str());
             let _ = self
                 .sessions
                 .send_live(&job.session, notice, DELIVERY_PATIENCE)

@@ -20,6 +20,7 @@ pub use conversation::{Role, Turn};
 pub use state::{FileState, SessionState, MAX_HISTORY_TURNS};
 
 use crate::{
+    metrics::Metrics,
     registry::{Registration, Registry, SendError},
     storage::{export::Section, owners::Claim, Batch, Change, Storage, StorageError},
 };
@@ -155,18 +156,31 @@ pub struct SessionStore {
     max_frame_bytes: usize,
     /// A std mutex: held only to look a slot up, never across an `.await`.
     slots: Arc<Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<Slot>>>>>,
+    /// Where commits are timed.
+    metrics: Arc<Metrics>,
 }
 
 impl SessionStore {
     /// A store over `storage`, fanning out through `registry`, storing no history frame over
     /// `max_frame_bytes`, with nothing loaded yet.
-    pub fn new(storage: Storage, registry: Registry, max_frame_bytes: usize) -> Self {
+    pub fn new(
+        storage: Storage,
+        registry: Registry,
+        max_frame_bytes: usize,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             storage,
             registry,
             max_frame_bytes,
             slots: Arc::default(),
+            metrics,
         }
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The largest history frame this store keeps.
@@ -313,7 +327,9 @@ impl SessionStore {
                 next_diff: state.next_diff,
                 next_conflict: state.next_conflict,
             };
+            let started = std::time::Instant::now();
             self.storage.commit(session, &batch).await?;
+            self.metrics.committed(started.elapsed());
             state.last_seq = seq;
             Ok(Ok((batch.events, effects.then, effects.version)))
         }

@@ -65,7 +65,7 @@ impl Storage {
         let rows: Vec<(Value, u64)> = match section {
             Section::Events => {
                 let rows: Vec<(i64, String)> = sqlx::query_as(
-                    "SELECT seq, frame FROM axe_events WHERE session_id = $1 AND seq > $2 \
+                    "SELECT seq, frame FROM axe_history WHERE session_id = $1 AND seq > $2 \
                      ORDER BY seq LIMIT $3",
                 )
                 .bind(id)

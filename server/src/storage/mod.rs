@@ -8,11 +8,15 @@
 //! - [`recovery`]: what start-up does about replies a crash interrupted.
 //! - [`owners`]: which subject owns a session; secrets the server keeps for itself.
 //! - [`export`]: everything stored about a session, a page at a time.
+//! - [`telemetry`]: widgets' anonymized events; [`minutes`]: the server's measurements per
+//!   minute. Both summed by the database for the dashboard.
 
 pub mod export;
+pub mod minutes;
 pub mod owners;
 pub mod read;
 pub mod recovery;
+pub mod telemetry;
 pub mod write;
 
 pub use write::{Batch, Change};

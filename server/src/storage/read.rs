@@ -265,7 +265,7 @@ impl Storage {
         after_seq: u64,
     ) -> Result<u64, StorageError> {
         let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM axe_events WHERE session_id = $1 AND seq > $2")
+            sqlx::query_as("SELECT COUNT(*) FROM axe_history WHERE session_id = $1 AND seq > $2")
                 .bind(session.as_str())
                 .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))
                 .fetch_one(self.pool())
@@ -290,7 +290,7 @@ impl Storage {
         after_seq: u64,
     ) -> Result<Vec<String>, StorageError> {
         let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT frame FROM axe_events WHERE session_id = $1 AND seq > $2 ORDER BY seq",
+            "SELECT frame FROM axe_history WHERE session_id = $1 AND seq > $2 ORDER BY seq",
         )
         .bind(session.as_str())
         .bind(i64::try_from(after_seq).unwrap_or(i64::MAX))

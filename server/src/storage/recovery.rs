@@ -50,7 +50,7 @@ impl Storage {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO axe_events (session_id, seq, kind, frame, created_at) \
+                "INSERT INTO axe_history (session_id, seq, kind, frame, created_at) \
                  VALUES ($1, $2, 'chat_response', $3, $4)",
             )
             .bind(session.as_str())

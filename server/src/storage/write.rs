@@ -139,7 +139,7 @@ impl Storage {
         }
         for (seq, kind, frame) in &batch.events {
             sqlx::query(
-                "INSERT INTO axe_events (session_id, seq, kind, frame, created_at) \
+                "INSERT INTO axe_history (session_id, seq, kind, frame, created_at) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(session)

@@ -53,6 +53,16 @@ pub enum End {
 }
 
 impl End {
+    /// The close code the connection ended with: the one sent, or the client's (1005 when it
+    /// gave none, 1006 when it vanished without one).
+    pub fn code(self, client_code: Option<u16>) -> u16 {
+        match self {
+            End::ClientClosed => client_code.unwrap_or(1005),
+            End::ClientGone => 1006,
+            _ => self.close_frame().map_or(1006, |frame| frame.code),
+        }
+    }
+
     /// The close frame this end sends, or `None` when the client already closed.
     fn close_frame(self) -> Option<CloseFrame> {
         let (code, reason) = match self {
@@ -97,7 +107,7 @@ where
     R: Stream<Item = Result<Message, axum::Error>> + Unpin,
 {
     let mut live = Box::pin(join(sink, opened, &state)).await;
-    let end = match live.caught_up {
+    let (end, client_code) = match live.caught_up {
         Ok(()) => {
             let mut reader = Reader {
                 session: &live.session,
@@ -105,17 +115,19 @@ where
                 outbound: live.outbound.clone(),
                 frames: Bucket::new(live.frame_rate, Instant::now()),
                 expires: live.expires,
+                client_code: None,
             };
             let kicked = live.kicked.take();
-            match kicked {
+            let end = match kicked {
                 Some(kicked) => reader.run(stream, kicked).await,
                 None => End::TakenOver,
-            }
+            };
+            (end, reader.client_code)
         }
-        Err(ReplayFailure::ClientGone) => End::ClientGone,
-        Err(ReplayFailure::TooSlow) => End::SlowConsumer,
+        Err(ReplayFailure::ClientGone) => (End::ClientGone, None),
+        Err(ReplayFailure::TooSlow) => (End::SlowConsumer, None),
     };
-    Box::pin(close(live, end, &state)).await;
+    Box::pin(close(live, end, client_code, &state)).await;
 }
 
 /// A joined connection: what reading and closing need.
@@ -152,6 +164,8 @@ where
     let (close, close_rx) = oneshot::channel();
     let writer = tokio::spawn(write_loop(sink, outbound_rx, close_rx));
     let replies = &state.replies;
+    let metrics = &state.metrics;
+    metrics.connected(metrics.minutes.is_reconnect(session.as_str()));
     let (registration, caught_up) = state
         .sessions
         .join(&session, last_seq, &outbound, |outbound| {
@@ -176,9 +190,14 @@ where
 }
 
 /// Unregisters the connection, has the writer send the close frame `end` calls for, and waits
-/// a moment for it.
-async fn close(live: Live, end: End, state: &AppState) {
+/// a moment for it. `client_code`: the close code the client sent, if it closed.
+async fn close(live: Live, end: End, client_code: Option<u16>, state: &AppState) {
     state.sessions.leave(&live.session, live.connection_id);
+    state.metrics.closed(end.code(client_code));
+    state
+        .metrics
+        .minutes
+        .connection_ended(live.session.as_str());
     match end {
         End::TooLarge | End::SlowConsumer | End::TransportError | End::InvalidUtf8 => {
             tracing::warn!(?end, "connection closed by the server")
@@ -221,6 +240,8 @@ struct Reader<'a> {
     frames: Bucket,
     /// When the connection's token stops being valid.
     expires: tokio::time::Instant,
+    /// The close code the client sent, once it has closed.
+    client_code: Option<u16>,
 }
 
 impl Reader<'_> {
@@ -272,9 +293,15 @@ impl Reader<'_> {
             )],
             // WebSocket-level pings are answered by the library; any frame counts as activity.
             Message::Ping(_) | Message::Pong(_) => Vec::new(),
-            Message::Close(_) => return Some(End::ClientClosed),
+            Message::Close(frame) => {
+                self.client_code = frame.map(|f| f.code);
+                return Some(End::ClientClosed);
+            }
         };
         for reply in replies {
+            if let ServerMessage::Error { code, .. } = &reply {
+                self.state.metrics.error(code.as_str());
+            }
             if self.outbound.try_send(reply.to_json()).is_err() {
                 return Some(End::SlowConsumer);
             }
@@ -285,14 +312,19 @@ impl Reader<'_> {
     /// Answers one text frame; what it returns goes to this connection. History frames go
     /// through the registry instead, under the session's lock (see [`Self::change`]).
     async fn on_text(&mut self, text: &str) -> Vec<ServerMessage> {
+        let received = Instant::now();
+        let metrics = &self.state.metrics;
         let frame = match decode_client_frame(text) {
             Ok(frame) => frame,
             Err(error) => {
                 tracing::debug!(%error, "bad frame");
+                metrics.client_message("invalid");
                 return vec![ServerMessage::error(error.code, error.message)];
             }
         };
-        if let Err(wait) = self.frames.take(Instant::now()) {
+        metrics.client_message(frame.message.type_name());
+        if let Err(wait) = self.frames.take(received) {
+            metrics.rate_limited("frames");
             let limits = &self.state.config.limits;
             let message = format!(
                 "at most {} messages a second ({} at once); send this one again in {} ms",
@@ -329,14 +361,14 @@ impl Reader<'_> {
             }
             // Boxed: the transaction's future is large and rare; the reader's own future, which
             // every idle connection holds, stays small.
-            _ => Box::pin(self.change(frame)).await,
+            _ => Box::pin(self.change(frame, received)).await,
         }
     }
 
     /// Processes a state-changing message in the session's transaction: at most once per id,
     /// stored before it is acknowledged, its ack and history frames queued in order. What it
     /// returns (a refusal, or the database's failure) goes to this connection alone.
-    async fn change(&mut self, frame: ClientFrame) -> Vec<ServerMessage> {
+    async fn change(&mut self, frame: ClientFrame, received: Instant) -> Vec<ServerMessage> {
         let ClientFrame { id, message } = frame;
         // The decoder refuses these messages without an id.
         let Some(id) = id else {
@@ -425,8 +457,16 @@ impl Reader<'_> {
             )
             .await;
         match outcome {
-            Ok(Transacted::Committed | Transacted::Duplicate) => Vec::new(),
-            Ok(Transacted::Refused(refusal)) => vec![refusal.to_message(Some(&id))],
+            Ok(Transacted::Committed | Transacted::Duplicate) => {
+                state.metrics.acked(received.elapsed());
+                Vec::new()
+            }
+            Ok(Transacted::Refused(refusal)) => {
+                if refusal.code == ErrorCode::RateLimited {
+                    state.metrics.rate_limited("chats");
+                }
+                vec![refusal.to_message(Some(&id))]
+            }
             Err(TransactError::FrameTooLarge { kind, bytes, limit }) => {
                 // Final: the same message would make the same frame.
                 vec![ServerMessage::refusal(

@@ -82,15 +82,28 @@ pub async fn handle(
         .connects_by_address
         .take(&rate_key(peer.ip()))
         .err()
-        .map(|wait| ("too many connects from this address", wait))
+        .map(|wait| {
+            (
+                "connects_address",
+                "too many connects from this address",
+                wait,
+            )
+        })
         .or_else(|| {
             limiters
                 .connects_by_subject
                 .take(&caller.0.subject)
                 .err()
-                .map(|wait| ("too many connects for this account", wait))
+                .map(|wait| {
+                    (
+                        "connects_subject",
+                        "too many connects for this account",
+                        wait,
+                    )
+                })
         });
-    if let Some((why, wait)) = over {
+    if let Some((rule, why, wait)) = over {
+        state.metrics.rate_limited(rule);
         return ApiError::rate_limited(why, wait).into_response();
     }
     let Some(slot) = limiters.open_connection(state.config.limits.max_connections) else {
