@@ -5,6 +5,7 @@
 use crate::{
     host::{self, Bridge, HostEvent},
     store::{AxeStore, ConnectionStatus, WidgetView},
+    telemetry,
     widget::AxeWidget,
 };
 use leptos::{mount::mount_to, prelude::*};
@@ -20,6 +21,8 @@ pub struct Options {
     pub file: Option<HostFile>,
     /// Where the server and files are, and the host's callbacks.
     pub bridge: Bridge,
+    /// Whether telemetry is sent (the host may opt out).
+    pub telemetry: bool,
 }
 
 /// A file the host shows (`AXE.setActiveFile`).
@@ -42,6 +45,7 @@ pub struct Widget {
 
 /// Mounts the widget in `parent` (inside the host's shadow root).
 pub fn mount(parent: web_sys::HtmlElement, options: Options) -> Widget {
+    telemetry::enable(options.telemetry);
     host::configure(|bridge| *bridge = options.bridge);
     let made = Rc::new(Cell::new(None::<AxeStore>));
     let handle = mount_to(parent, {
@@ -53,6 +57,7 @@ pub fn mount(parent: web_sys::HtmlElement, options: Options) -> Widget {
                 store.open_file(file.id, file.name, file.language, file.content);
             }
             report_connection(store);
+            report_views(store);
             made.set(Some(store));
             view! { <AxeWidget store/> }
         }
@@ -68,8 +73,29 @@ pub fn mount(parent: web_sys::HtmlElement, options: Options) -> Widget {
 
 /// Tells the host each change of the connection's state.
 fn report_connection(store: AxeStore) {
-    Effect::new(move || {
-        let status = match store.status.get() {
+    Effect::new(move |before: Option<ConnectionStatus>| {
+        let now = store.status.get();
+        let session = store.session();
+        match now {
+            ConnectionStatus::Connected => {
+                let since_load = web_sys::window()
+                    .and_then(|w| w.performance())
+                    .map_or(0.0, |p| p.now());
+                telemetry::connected(since_load, session);
+            }
+            ConnectionStatus::Offline if before == Some(ConnectionStatus::Connected) => {
+                telemetry::connection_lost(session);
+            }
+            ConnectionStatus::TakenOver => {
+                telemetry::record(telemetry::Event::new(
+                    "session_taken_over",
+                    session,
+                    Vec::new(),
+                ));
+            }
+            _ => {}
+        }
+        let status = match now {
             ConnectionStatus::Connecting => "connecting",
             ConnectionStatus::Connected => "connected",
             ConnectionStatus::Offline => "offline",
@@ -78,6 +104,31 @@ fn report_connection(store: AxeStore) {
             ConnectionStatus::Forbidden => "forbidden",
         };
         host::emit(HostEvent::Connection { status });
+        now
+    });
+}
+
+/// Tells telemetry when the person opens, closes or switches the widget.
+fn report_views(store: AxeStore) {
+    Effect::new(move |before: Option<WidgetView>| {
+        let now = store.view.get();
+        let name = |view| match view {
+            WidgetView::Minimized => "minimized",
+            WidgetView::Expanded => "panel",
+            WidgetView::Canvas => "canvas",
+        };
+        let event = match (before, now) {
+            (None, WidgetView::Minimized) => None,
+            (None | Some(WidgetView::Minimized), _) => Some("widget_opened"),
+            (Some(_), WidgetView::Minimized) => Some("widget_closed"),
+            (Some(before), now) if before != now => Some("view_changed"),
+            _ => None,
+        };
+        if let Some(event) = event {
+            let props = vec![("view", telemetry::Prop::Text(name(now).into()))];
+            telemetry::record(telemetry::Event::new(event, store.session(), props));
+        }
+        now
     });
 }
 

@@ -18,8 +18,9 @@
 //! - [`local_storage`]: localStorage by key (nothing outside the browser).
 //! - [`outbox`]: the offline queue of unacknowledged messages, kept in localStorage.
 //! - [`pacer`]: when each outbox message goes on the wire (order, window, rate, waits).
+//! - [`telemetry`]: the widget's events and timings, batched to the server.
 //! - [`markdown`], [`highlight`]: safe rendering of replies and code.
-//! - `clipboard`: the Copy button's clipboard access.
+//! - `clipboard`: the Copy button's clipboard access; [`clock`]: the time in milliseconds.
 //! - [`shell`], [`App`] and `pages` (server only): AXE's own pages `/`, `/widget-test` and
 //!   `/canvas`; [`SiteInfo`], what the server tells them about itself.
 
@@ -29,6 +30,7 @@
 #[cfg(feature = "browser")]
 mod api;
 mod clipboard;
+pub mod clock;
 pub mod connection;
 pub mod credentials;
 #[cfg(feature = "browser")]
@@ -44,6 +46,7 @@ pub mod pacer;
 mod pages;
 pub mod reducer;
 pub mod store;
+pub mod telemetry;
 pub mod widget;
 
 #[cfg(feature = "ssr")]

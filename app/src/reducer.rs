@@ -6,6 +6,7 @@ use crate::{
     history,
     host::{self, HostEvent},
     store::{Author, AxeStore, EntryStatus},
+    telemetry,
 };
 use leptos::prelude::*;
 use protocol::{decode_server_frame, ClientMessage, DiffOutcome, ErrorCode, ServerMessage};
@@ -51,6 +52,7 @@ pub fn receive(store: &AxeStore, text: &str) -> Received {
 pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
     match message {
         ServerMessage::Ack { id, version } => {
+            telemetry::message_acked(&id, store.session());
             let settled = store.settle(&id);
             if let (Some(version), Some(message)) = (version, settled.and_then(|p| p.message())) {
                 let file_id = match message {
@@ -92,8 +94,12 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
             message_id,
             delta,
             offset,
-        } => on_delta(store, message_id, delta, offset),
+        } => {
+            telemetry::reply_piece(store.session());
+            on_delta(store, message_id, delta, offset)
+        }
         ServerMessage::ChatResponse { message, metadata } => {
+            telemetry::reply_done(metadata.finish_reason.as_str(), store.session());
             let status = EntryStatus::Ended(metadata.finish_reason);
             store.model.set(Some(metadata.model));
             match store.reply_entry(&metadata.message_id) {
@@ -119,11 +125,18 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
                 .outbox
                 .with_untracked(|o| o.has_decision_on(&proposal.diff_id))
             {
-                store.diffs.update(|diffs| {
-                    if diffs.iter().all(|d| d.diff_id != proposal.diff_id) {
+                let hunks = proposal.hunks.len();
+                let new = store.diffs.try_update(|diffs| {
+                    let new = diffs.iter().all(|d| d.diff_id != proposal.diff_id);
+                    if new {
                         diffs.push(*proposal);
                     }
+                    new
                 });
+                if new == Some(true) {
+                    let props = vec![("hunks", telemetry::Prop::Number(hunks as i64))];
+                    telemetry::record(telemetry::Event::new("diff_shown", store.session(), props));
+                }
             }
         }
         ServerMessage::FileUpdate {
@@ -457,7 +470,7 @@ mod tests {
             &store,
             ServerMessage::refusal(ErrorCode::Busy, "wait", Some(&id)),
         );
-        assert_eq!(store.pending_ids(), [id.clone()]);
+        assert_eq!(store.pending_ids(), std::slice::from_ref(&id));
         assert!(!store.awaiting_reply.get_untracked());
         assert_eq!(texts(&store)[1], (Author::Notice, "⚠ busy: wait".into()));
         // Rate limited: kept and held back for the wait, which the widget counts down.
@@ -465,9 +478,9 @@ mod tests {
             &store,
             ServerMessage::rate_limited("slow down", Some(&id), 5_000),
         );
-        assert_eq!(store.pending_ids(), [id.clone()]);
+        assert_eq!(store.pending_ids(), std::slice::from_ref(&id));
         let until = store.paused_until.get_untracked().expect("paused");
-        assert!(until > crate::store::now_ms() + 4_000.0);
+        assert!(until > crate::clock::now_ms() + 4_000.0);
         // A final refusal: it leaves the outbox for good.
         apply(
             &store,

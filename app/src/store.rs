@@ -4,6 +4,7 @@
 //! Components read and write these signals; only the connection module touches the socket.
 
 use crate::{
+    clock::now_ms,
     local_storage,
     outbox::{new_message_id, Outbox, PendingMessage},
     pacer::Pacer,
@@ -272,6 +273,7 @@ impl AxeStore {
     /// pacer decides when it goes on the wire.
     pub fn send(&self, message: ClientMessage) -> String {
         let id = new_message_id(now_ms(), random);
+        crate::telemetry::message_sent(id.as_str(), message.type_name(), self.session());
         let pending = PendingMessage::new(&id, &message);
         self.outbox.update(|outbox| outbox.push(pending));
         self.save_outbox();
@@ -486,6 +488,13 @@ impl AxeStore {
     /// Applying all of a diff made from exactly what the editor shows puts its result in the
     /// editor at once, so edits made before the server answers (offline, say) build on it.
     pub fn send_diff_applied(&self, diff: &DiffProposal, hunks: Option<Vec<u32>>) {
+        let chosen = hunks.as_ref().map_or(diff.hunks.len(), Vec::len);
+        let props = vec![("hunks", crate::telemetry::Prop::Number(chosen as i64))];
+        crate::telemetry::record(crate::telemetry::Event::new(
+            "diff_applied",
+            self.session(),
+            props,
+        ));
         if hunks.is_none() {
             self.file.update(|file| {
                 if file.id == diff.file_id && file.content == diff.original {
@@ -501,6 +510,11 @@ impl AxeStore {
 
     /// Tells the server the person rejected `diff_id`.
     pub fn send_diff_rejected(&self, diff_id: String) {
+        crate::telemetry::record(crate::telemetry::Event::new(
+            "diff_rejected",
+            self.session(),
+            Vec::new(),
+        ));
         self.send(ClientMessage::DiffRejected { diff_id });
     }
 
@@ -600,20 +614,6 @@ impl AxeStore {
                 limit: None,
             });
         }
-    }
-}
-
-/// Now, in milliseconds since the epoch.
-pub fn now_ms() -> f64 {
-    #[cfg(feature = "browser")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(feature = "browser"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_millis() as f64)
     }
 }
 

@@ -71,6 +71,11 @@ pub fn mount(parent: web_sys::HtmlElement, options: JsValue) -> Widget {
             draft: string(&options, "draft").unwrap_or_default(),
             file,
             bridge,
+            // On unless the host says `telemetry: false` (the loader's data-telemetry="off").
+            telemetry: Reflect::get(&options, &JsValue::from_str("telemetry"))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(true),
         },
     ))
 }

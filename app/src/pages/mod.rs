@@ -52,8 +52,12 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The loader script tag, as a host page writes it; `view` is the form the widget starts in.
+/// The loader script tag, as a host page writes it; `view` is the form the widget starts in,
+/// `telemetry` `"off"` opts out.
 #[component]
-pub fn EmbedScript(#[prop(optional, into)] view: Option<&'static str>) -> impl IntoView {
-    view! { <script src="/axe/embed.js" async data-view=view></script> }
+pub fn EmbedScript(
+    #[prop(optional, into)] view: Option<&'static str>,
+    #[prop(optional, into)] telemetry: Option<&'static str>,
+) -> impl IntoView {
+    view! { <script src="/axe/embed.js" async data-view=view data-telemetry=telemetry></script> }
 }

@@ -5,17 +5,22 @@ use super::EmbedScript;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-/// The widget test page; `?view=panel` or `?view=canvas` opens the widget in that form.
+/// The widget test page; `?view=panel` or `?view=canvas` opens the widget in that form,
+/// `?telemetry=off` opts it out of telemetry.
 #[component]
 pub fn WidgetTestPage() -> impl IntoView {
-    let view = match use_query_map().read_untracked().get("view").as_deref() {
+    let query = use_query_map().read_untracked();
+    let view = match query.get("view").as_deref() {
         Some("panel") => Some("panel"),
         Some("canvas") => Some("canvas"),
         _ => None,
     };
-    let script = match view {
-        Some(view) => view! { <EmbedScript view/> }.into_any(),
-        None => view! { <EmbedScript/> }.into_any(),
+    let telemetry = (query.get("telemetry").as_deref() == Some("off")).then_some("off");
+    let script = match (view, telemetry) {
+        (Some(view), Some(telemetry)) => view! { <EmbedScript view telemetry/> }.into_any(),
+        (Some(view), None) => view! { <EmbedScript view/> }.into_any(),
+        (None, Some(telemetry)) => view! { <EmbedScript telemetry/> }.into_any(),
+        (None, None) => view! { <EmbedScript/> }.into_any(),
     };
     view! {
         <main class="host-page">

@@ -144,7 +144,7 @@ pub fn TakenOverNotice() -> impl IntoView {
 #[component]
 pub fn RateLimitNotice() -> impl IntoView {
     let store = AxeStore::expect();
-    let now = RwSignal::new(crate::store::now_ms());
+    let now = RwSignal::new(crate::clock::now_ms());
     #[cfg(feature = "browser")]
     {
         let ticking = StoredValue::new(None::<leptos::prelude::IntervalHandle>);
@@ -155,10 +155,10 @@ pub fn RateLimitNotice() -> impl IntoView {
                 ticking.set_value(None);
             }
             if waiting {
-                now.set(crate::store::now_ms());
+                now.set(crate::clock::now_ms());
                 let handle = set_interval_with_handle(
                     move || {
-                        now.set(crate::store::now_ms());
+                        now.set(crate::clock::now_ms());
                         if store
                             .paused_until
                             .get_untracked()

@@ -62,6 +62,7 @@ export function createWidget(root, options) {
       draft: options.draft || "",
       activeFile: options.activeFile,
       getToken: options.getToken,
+      telemetry: options.telemetry !== false,
       emit,
       importModule: (url) => import(url),
     });
