@@ -3,13 +3,18 @@
 # is already there. Safe to run again and again.
 #
 #   scripts/setup.sh          toolchain, cargo-leptos, wasm-bindgen CLI, npm packages (wasm-opt)
-#   scripts/setup.sh --test   the same, plus Debian's Chromium for the browser tests and
-#                             Debian's PostgreSQL server for the storage tests
+#   scripts/setup.sh --test   the same, plus Debian's Chromium for the browser tests, Debian's
+#                             PostgreSQL server for the storage tests, and Redis and HAProxy
+#                             for the cluster tests
+#   scripts/setup.sh --cluster  the build tools plus PostgreSQL, Redis and HAProxy, for
+#                             scripts/cluster.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test_tools=false
-[[ "${1:-}" == "--test" ]] && want_test_tools=true
+want_cluster_tools=false
+[[ "${1:-}" == "--test" ]] && want_test_tools=true && want_cluster_tools=true
+[[ "${1:-}" == "--cluster" ]] && want_cluster_tools=true
 
 say() { printf '[setup] %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -78,9 +83,18 @@ if $want_test_tools && [[ ! -x /usr/bin/chromium ]]; then
   apt_install chromium
 fi
 
-# 6. PostgreSQL for the storage tests (they also run on SQLite, which sqlx builds in).
-if $want_test_tools && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+# 6. PostgreSQL for the storage tests (they also run on SQLite, which sqlx builds in) and for
+#    several nodes.
+if $want_cluster_tools && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
   apt_install postgresql
+fi
+
+# 7. Redis and HAProxy for several nodes (scripts/cluster.sh, the cluster tests).
+if $want_cluster_tools && ! command -v redis-server >/dev/null; then
+  apt_install redis-server
+fi
+if $want_cluster_tools && ! command -v haproxy >/dev/null; then
+  apt_install haproxy
 fi
 
 say "ready"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, stopping at the first failure: formatting, lints (native and wasm32),
-# Rust tests (with a throwaway PostgreSQL server), the release build and its size report, then
-# the Playwright specs in Chromium.
+# Rust tests (with a throwaway PostgreSQL server, Redis and HAProxy, each started once for the
+# run and shared), the release build and its size report, then the Playwright specs in
+# Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -22,13 +23,16 @@ step "clippy (wasm32: protocol, app with browser, frontend)"
 cargo clippy -p protocol -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p app --features browser --target wasm32-unknown-unknown -- -D warnings
 
-step "PostgreSQL for the storage tests"
+step "PostgreSQL, Redis and HAProxy for the storage and cluster tests"
+trap 'scripts/test-haproxy.sh stop; scripts/test-redis.sh stop; scripts/test-postgres.sh stop' EXIT
 AXE_TEST_POSTGRES_URL="$(scripts/test-postgres.sh start)"
-export AXE_TEST_POSTGRES_URL AXE_REQUIRE_POSTGRES=1
-trap 'scripts/test-postgres.sh stop' EXIT
-echo "$AXE_TEST_POSTGRES_URL"
+AXE_TEST_REDIS_URL="$(scripts/test-redis.sh start)"
+AXE_TEST_LB="$(scripts/test-haproxy.sh start)"
+export AXE_TEST_POSTGRES_URL AXE_TEST_REDIS_URL AXE_TEST_LB
+export AXE_REQUIRE_POSTGRES=1 AXE_REQUIRE_CLUSTER=1
+echo "$AXE_TEST_POSTGRES_URL $AXE_TEST_REDIS_URL balancer and nodes: $AXE_TEST_LB"
 
-step "Rust tests (storage and recovery on SQLite and PostgreSQL)"
+step "Rust tests (storage and recovery on SQLite and PostgreSQL; three nodes behind HAProxy)"
 cargo test -p protocol -p server
 cargo test -p app --features ssr
 if [[ -n "${AXE_TEST_LLM_URL:-}" ]]; then

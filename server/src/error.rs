@@ -27,6 +27,9 @@ pub enum Error {
     /// Authentication could not be set up (the signing secret, the verification key).
     #[error("cannot set up authentication: {0}")]
     Auth(String),
+    /// Redis could not be reached at start-up (cluster mode).
+    #[error("cannot join the cluster: {0}")]
+    Cluster(String),
     /// The model client could not be set up.
     #[error("cannot set up the model client: {0}")]
     Llm(String),

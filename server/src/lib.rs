@@ -4,7 +4,8 @@
 //! The modules form layers; each imports only from layers below it. Top to bottom:
 //!
 //! 1. this file: [`router`] and [`serve`] — wiring only; [`housekeeping`], the background
-//!    chores; and [`seed`], the `server seed` tool.
+//!    chores; [`ownership`], which sessions this node serves in a cluster; and [`seed`], the
+//!    `server seed` tool.
 //! 2. [`ws`] (the gate in front of a session's socket; one connection's reader and writer) and
 //!    [`http`] (origin check and CORS, tokens and ownership, the sessions API, the export,
 //!    health checks): transport and the trust boundary.
@@ -18,7 +19,8 @@
 //!    counts and times), [`telemetry`] (widgets' events and their anonymization), [`llm`]
 //!    (talking to models), [`codeblocks`] (a reply's code blocks as file changes),
 //!    [`diff`] (hunks with `similar`), [`merge`] (three-way merges with `diffy`), [`auth`]
-//!    (checking and minting tokens), [`throttle`] (token buckets): helpers.
+//!    (checking and minting tokens), [`throttle`] (token buckets), [`cluster`] (leases and
+//!    requests between nodes over Redis): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
 //!    types.
 //! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag.
@@ -30,6 +32,7 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod cluster;
 pub mod codeblocks;
 pub mod commands;
 pub mod config;
@@ -41,6 +44,7 @@ pub mod llm;
 pub mod merge;
 pub mod metrics;
 pub mod outbound;
+pub mod ownership;
 pub mod registry;
 pub mod reply;
 pub mod seed;
@@ -64,8 +68,8 @@ use error::{Error, Result};
 use leptos::config::{get_configuration, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use state::AppState;
-use std::{future::Future, sync::Arc};
-use tokio::{net::TcpListener, sync::mpsc};
+use std::{future::Future, sync::Arc, time::Duration};
+use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 /// The whole application: health checks, the session WebSocket, Leptos pages and static files.
@@ -159,7 +163,6 @@ pub async fn serve_watched(
     watch: impl FnOnce(&AppState),
 ) -> Result<()> {
     let (trigger, listener_flag) = shutdown::channel();
-    let (connections_open, mut all_closed) = mpsc::channel::<()>(1);
     let grace = config.shutdown_grace;
     let provider: Arc<dyn llm::Provider> = match &config.llm {
         Some(llm_config) => {
@@ -180,12 +183,28 @@ pub async fn serve_watched(
         .await?
         .keeping_versions(config.file_versions_kept);
     tracing::info!(backend = ?storage.backend(), "storage ready");
-    let interrupted = storage.recover_interrupted(provider.model()).await?;
-    if interrupted > 0 {
-        tracing::warn!(
-            interrupted,
-            "replies cut off by the last stop are stored as failed"
-        );
+    let cluster = match &config.cluster.redis_url {
+        Some(url) => {
+            let node = &config.observe.node_id;
+            let cluster =
+                cluster::Cluster::connect(url, node, config.cluster.lease, Duration::from_secs(30))
+                    .await
+                    .map_err(|e| Error::Cluster(e.to_string()))?;
+            tracing::info!(node = %node, lease = ?config.cluster.lease, "cluster mode: sessions are leased through redis");
+            Some(cluster)
+        }
+        None => None,
+    };
+    // In a cluster other nodes' replies are streaming now: each session's are recovered by the
+    // node that takes it over (see `ownership`).
+    if cluster.is_none() {
+        let interrupted = storage.recover_interrupted(provider.model()).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "replies cut off by the last stop are stored as failed"
+            );
+        }
     }
     let auth = match config.auth.mode {
         auth::AuthMode::Anonymous => {
@@ -208,12 +227,15 @@ pub async fn serve_watched(
     };
     tracing::info!(auth = config.auth.mode.as_str(), origins = ?config.allowed_origins, "trust boundary ready");
     let metrics = Arc::new(metrics::Metrics::new());
-    let sessions = session::SessionStore::new(
+    let mut sessions = session::SessionStore::new(
         storage.clone(),
         registry::Registry::default(),
         config.max_message_bytes,
         metrics.clone(),
     );
+    if let Some(cluster) = &cluster {
+        sessions = sessions.fenced(cluster.fences().clone());
+    }
     let replies = reply::Replies::new(
         sessions.clone(),
         provider,
@@ -245,25 +267,38 @@ pub async fn serve_watched(
         sessions,
         replies: replies.clone(),
         shutdown: listener_flag,
-        connections_open,
+        cluster,
+        draining: Arc::default(),
     });
     watch(&state);
     housekeeping::spawn(state.clone());
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    ownership::spawn(state.clone());
+    let draining = state.draining.clone();
+    let drain = state.config.cluster.drain;
+    let app = router(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             stop.await;
+            if !drain.is_zero() {
+                // /readyz answers 503 from now: the balancer sends new connections elsewhere
+                // while these still work.
+                tracing::info!(?drain, "draining");
+                draining.store(true, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(drain).await;
+            }
             tracing::info!("shutting down: closing every connection with 1001");
             trigger.trigger();
         })
         .await?;
-    // axum's graceful shutdown does not wait for upgraded sockets; they each hold a sender and
-    // close themselves on the flag, so `recv` returns `None` once the last one is gone.
-    if tokio::time::timeout(grace, all_closed.recv())
-        .await
-        .is_err()
-    {
-        tracing::warn!("shutdown grace period ended with connections still open");
+    // axum's graceful shutdown does not wait for upgraded sockets; they close themselves on
+    // the flag, each giving its connection slot back as it ends.
+    let closing = std::time::Instant::now();
+    while state.limiters.connections_open() > 0 {
+        if closing.elapsed() >= grace {
+            tracing::warn!("shutdown grace period ended with connections still open");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Replies end on the same flag and store themselves as interrupted; the database must stay
     // open until they have.
@@ -274,6 +309,9 @@ pub async fn serve_watched(
             "shutdown grace period ended with replies still being stored"
         );
     }
+    // Every reply is stored under this node's fences: the leases can go, and other nodes take
+    // the sessions at once instead of after the leases expire.
+    ownership::release_all(&state).await;
     storage.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -162,6 +162,14 @@ impl Registry {
         }
     }
 
+    /// Asks the connection of `session`, if any, to end as taken over (4001): another node
+    /// serves the session now.
+    pub fn kick_session(&self, session: &SessionId) {
+        if let Some(mut registered) = self.lock().remove(session) {
+            registered.kick(Kick::TakenOver);
+        }
+    }
+
     fn kick_connection(&self, session: &SessionId, connection_id: u64, why: Kick) {
         let mut connections = self.lock();
         if let Some(registered) = connections

@@ -192,6 +192,7 @@ async fn run(args: Args) -> Result<(), String> {
         next_message,
         next_diff,
         next_conflict: rows.next_conflict,
+        fence: None,
     };
     storage
         .commit(&args.session, &batch)

@@ -3,6 +3,7 @@
 
 use crate::{
     auth::Authenticator,
+    cluster::Cluster,
     config::Config,
     metrics::Metrics,
     reply::Replies,
@@ -18,11 +19,10 @@ use protocol::SessionId;
 use std::{
     net::IpAddr,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc,
     },
 };
-use tokio::sync::mpsc;
 
 /// Shared application state: one allocation, cloned as a pointer. Every connection holds a
 /// clone for as long as it lives, so its size is part of each idle connection's memory (the
@@ -69,8 +69,18 @@ pub struct Shared {
     pub telemetry_salt: Vec<u8>,
     /// Raised when the server begins to shut down.
     pub shutdown: ShutdownListener,
-    /// Each connection holds a clone until it ends; shutdown waits until all are dropped.
-    pub connections_open: mpsc::Sender<()>,
+    /// In a cluster (`AXE_REDIS_URL`): this node's leases and its Redis connection.
+    pub cluster: Option<Cluster>,
+    /// Raised when the node was told to stop: `/readyz` answers 503 while it still serves, so
+    /// the balancer sends new connections elsewhere before its sockets close.
+    pub draining: Arc<AtomicBool>,
+}
+
+impl Shared {
+    /// Whether the node is draining (or already shutting down).
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed) || self.shutdown.is_shutting_down()
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -105,6 +115,11 @@ impl Limiters {
             events: KeyedBuckets::new(Rate::per_minute(config.observe.events_per_min)),
             open_connections: Arc::default(),
         }
+    }
+
+    /// How many connections are open now (each holds a [`ConnectionSlot`] until it ends).
+    pub fn connections_open(&self) -> usize {
+        self.open_connections.load(Ordering::Acquire)
     }
 
     /// Counts a connection as open if fewer than `max` are; the slot is given back when the

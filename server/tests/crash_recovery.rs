@@ -3,20 +3,16 @@
 //! processed twice, and every client ends with exactly the server's history. Run on SQLite and
 //! on PostgreSQL.
 //!
-//! Each session is a client that behaves like the widget: it keeps what is not yet
-//! acknowledged, reconnects with its `last_seq` when the socket drops (retrying while the
-//! server is down), resends the unacknowledged messages in order, and checks that the history
-//! it receives has no gap and that any frame replayed twice is identical.
+//! Each session is a client that behaves like the widget ([`common::sim::Sim`]).
 
 mod common;
 
 use common::{
-    anonymous_token, binary::spawn_listening, db::TestDb, http_request, ws_request, Client,
+    anonymous_token, binary::spawn_listening, db::TestDb, http_request, sim::Sim, ws_request,
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::{
-    collections::HashSet,
     net::SocketAddr,
     process::{Child, Command, Stdio},
     time::Duration,
@@ -29,9 +25,6 @@ const ROUNDS: usize = 3;
 /// Acknowledgements (across all sessions) to wait for before the kill: about a quarter of the
 /// SESSIONS * ROUNDS * 3 state changes, so the kill lands while every kind is in flight.
 const ACKS_BEFORE_KILL: u64 = 110;
-/// How long any one expected frame may take, reconnects included.
-const PATIENCE: Duration = Duration::from_secs(30);
-
 /// Starts the server binary on `addr` over `database_url`; returns once it listens.
 fn start_server(addr: SocketAddr, database_url: &str) -> Child {
     start_server_pacing(addr, database_url, 10)
@@ -57,202 +50,6 @@ fn start_server_pacing(addr: SocketAddr, database_url: &str, delay_ms: u64) -> C
     )
 }
 
-/// One session's client.
-struct Sim {
-    session: String,
-    addr: SocketAddr,
-    /// Its own subject's token, which survives the restart (the secret is kept beside the
-    /// database).
-    token: String,
-    socket: Option<Client>,
-    /// The history frames received, `history[i]` having `seq` i + 1.
-    history: Vec<Value>,
-    /// Sent and not yet acknowledged, in order: (id, frame).
-    unacked: Vec<(String, String)>,
-    /// Every id this client sent.
-    sent: Vec<String>,
-    next_id: u64,
-    reconnects: u32,
-    acks: watch::Sender<u64>,
-}
-
-impl Sim {
-    fn last_seq(&self) -> u64 {
-        self.history.len() as u64
-    }
-
-    /// Connects, retrying while the server is down, then resends what is unacknowledged.
-    async fn connect(&mut self) {
-        loop {
-            let url = format!(
-                "ws://{}/api/axe/ws/{}?last_seq={}",
-                self.addr,
-                self.session,
-                self.last_seq()
-            );
-            if let Ok(Ok((mut socket, _))) =
-                tokio::time::timeout(PATIENCE, connect_async(ws_request(&url, &self.token))).await
-            {
-                let mut resent = true;
-                for (_, frame) in &self.unacked {
-                    if socket
-                        .send(Message::Text(frame.clone().into()))
-                        .await
-                        .is_err()
-                    {
-                        resent = false;
-                        break;
-                    }
-                }
-                if resent {
-                    self.socket = Some(socket);
-                    return;
-                }
-            }
-            // The server is down (being restarted): retry as the widget would, a little later.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Sends a state-changing message with a fresh id, keeping it until acknowledged.
-    async fn submit(&mut self, mut frame: Value) -> String {
-        self.next_id += 1;
-        let id = format!("{}-{}", self.session, self.next_id);
-        frame["id"] = Value::String(id.clone());
-        let text = frame.to_string();
-        self.unacked.push((id.clone(), text.clone()));
-        self.sent.push(id.clone());
-        if let Some(socket) = &mut self.socket {
-            if socket.send(Message::Text(text.into())).await.is_err() {
-                self.socket = None;
-            }
-        }
-        id
-    }
-
-    /// The next frame, reconnecting as often as needed; keeps the books on acks and history.
-    async fn next_frame(&mut self) -> Value {
-        loop {
-            if self.socket.is_none() {
-                self.connect().await;
-            }
-            let socket = self.socket.as_mut().expect("connected");
-            let frame = tokio::time::timeout(PATIENCE, socket.next())
-                .await
-                .unwrap_or_else(|_| panic!("{}: nothing arrived in time", self.session));
-            let text = match frame {
-                Some(Ok(Message::Text(text))) => text,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => {
-                    self.socket = None;
-                    self.reconnects += 1;
-                    continue;
-                }
-                Some(Ok(_)) => continue,
-            };
-            let value: Value = serde_json::from_str(&text).expect("JSON");
-            match value["type"].as_str() {
-                Some("ack") => {
-                    let id = value["payload"]["id"].as_str().unwrap();
-                    self.unacked.retain(|(pending, _)| pending != id);
-                    self.acks.send_modify(|n| *n += 1);
-                }
-                Some("error") => {
-                    assert!(
-                        value["payload"]["id"].is_null() && value["payload"]["code"] == "internal",
-                        "{}: a message was refused: {value}",
-                        self.session
-                    );
-                }
-                _ => {}
-            }
-            if let Some(seq) = value["seq"].as_u64() {
-                if seq <= self.last_seq() {
-                    assert_eq!(
-                        self.history[seq as usize - 1],
-                        value,
-                        "{}: seq {seq} came twice, differently",
-                        self.session
-                    );
-                    continue;
-                }
-                assert_eq!(
-                    seq,
-                    self.last_seq() + 1,
-                    "{}: a gap in the history",
-                    self.session
-                );
-                self.history.push(value.clone());
-            }
-            return value;
-        }
-    }
-
-    /// Reads frames until `done` holds for the history.
-    async fn wait_for(&mut self, done: impl Fn(&[Value]) -> bool) {
-        while !done(&self.history) {
-            self.next_frame().await;
-        }
-    }
-
-    /// One round: edit the file, ask for code, then apply or reject the diff it proposes.
-    async fn round(&mut self, round: usize) {
-        let content = format!("// {} round {round}\nfn main() {{}}\n", self.session);
-        self.submit(json!({"type": "file_updated", "payload": {
-            "file_id": "f", "content": content, "name": "main.rs", "language": "rust"}}))
-            .await;
-        let chat_id = self
-            .submit(json!({"type": "chat", "payload": {
-                "message": "write a function",
-                "context": {"active_file": {"id": "f", "name": "main.rs", "language": "rust"}}}}))
-            .await;
-        // The reply to this chat is the first chat_response after its user_message; a crash
-        // mid-reply makes it a failed one (finish_reason `error`), written at restart.
-        let reply_at = |history: &[Value]| -> Option<usize> {
-            let asked = history
-                .iter()
-                .position(|f| f["type"] == "user_message" && f["payload"]["id"] == chat_id)?;
-            history[asked..]
-                .iter()
-                .position(|f| f["type"] == "chat_response")
-                .map(|i| asked + i)
-        };
-        self.wait_for(|h| reply_at(h).is_some()).await;
-        let at = reply_at(&self.history).expect("a reply");
-        let diffs = self.history[at]["payload"]["metadata"]["diff_count"]
-            .as_u64()
-            .unwrap() as usize;
-        self.wait_for(|h| h.len() > at + diffs).await;
-        for index in at + 1..=at + diffs {
-            let diff = self.history[index].clone();
-            assert_eq!(diff["type"], "diff", "{}", self.session);
-            let diff_id = diff["payload"]["diff_id"].clone();
-            let kind = if round.is_multiple_of(2) {
-                "diff_applied"
-            } else {
-                "diff_rejected"
-            };
-            self.submit(json!({"type": kind, "payload": {"diff_id": diff_id}}))
-                .await;
-            self.wait_for(|h| {
-                h.iter()
-                    .any(|f| f["type"] == "diff_resolved" && f["payload"]["diff_id"] == diff_id)
-            })
-            .await;
-        }
-    }
-
-    /// Runs every round, then waits until everything sent is acknowledged.
-    async fn run(mut self) -> Self {
-        for round in 0..ROUNDS {
-            self.round(round).await;
-        }
-        while !self.unacked.is_empty() {
-            self.next_frame().await;
-        }
-        self
-    }
-}
-
 fn free_addr() -> SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -275,19 +72,8 @@ async fn sigkill_during_fifty_busy_sessions_loses_and_doubles_nothing() {
             .into_iter()
             .enumerate()
             .map(|(n, token)| {
-                let sim = Sim {
-                    session: format!("crash-{n}"),
-                    addr,
-                    token,
-                    socket: None,
-                    history: Vec::new(),
-                    unacked: Vec::new(),
-                    sent: Vec::new(),
-                    next_id: 0,
-                    reconnects: 0,
-                    acks: acks.clone(),
-                };
-                tokio::spawn(sim.run())
+                let sim = Sim::new(format!("crash-{n}"), addr, token, acks.clone());
+                tokio::spawn(sim.run(ROUNDS))
             })
             .collect();
 
@@ -308,67 +94,7 @@ async fn sigkill_during_fifty_busy_sessions_loses_and_doubles_nothing() {
         let mut failed_replies = 0;
         let mut reconnects = 0;
         for sim in &sims {
-            let response = http_request(
-                addr,
-                "GET",
-                &format!("/api/axe/sessions/{}/export", sim.session),
-                &[("Authorization", &format!("Bearer {}", sim.token))],
-                None,
-            )
-            .await;
-            assert_eq!(response.status, 200, "{}", response.body);
-            let export = response.json();
-            let session = &sim.session;
-
-            // The client ends with exactly the server's history.
-            assert_eq!(
-                export["events"].as_array().unwrap(),
-                &sim.history,
-                "{backend} {session}: client and server histories differ"
-            );
-            // Everything sent was acknowledged, so it is stored, each exactly once.
-            let processed: Vec<&str> = export["processed"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|id| id.as_str().unwrap())
-                .collect();
-            let unique: HashSet<&str> = processed.iter().copied().collect();
-            assert_eq!(unique.len(), processed.len(), "{backend} {session}");
-            let sent: HashSet<&str> = sim.sent.iter().map(String::as_str).collect();
-            assert_eq!(
-                unique, sent,
-                "{backend} {session}: stored ids differ from sent ids"
-            );
-            // One user_message per chat, one reply per chat.
-            let chats: Vec<&Value> = sim
-                .history
-                .iter()
-                .filter(|f| f["type"] == "user_message")
-                .collect();
-            assert_eq!(chats.len(), ROUNDS, "{backend} {session}");
-            let replies = sim
-                .history
-                .iter()
-                .filter(|f| f["type"] == "chat_response")
-                .count();
-            assert_eq!(replies, ROUNDS, "{backend} {session}");
-            let messages = export["messages"].as_array().unwrap();
-            assert_eq!(messages.len(), 2 * ROUNDS, "{backend} {session}");
-            assert!(
-                messages.iter().all(|m| m["status"] != "streaming"),
-                "{backend} {session}: no reply is left streaming"
-            );
-            failed_replies += messages.iter().filter(|m| m["status"] == "failed").count();
-            // Each file version has its own cause: no edit or diff was applied twice.
-            let causes: Vec<&str> = export["file_versions"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v["cause"].as_str().unwrap())
-                .collect();
-            let unique_causes: HashSet<&str> = causes.iter().copied().collect();
-            assert_eq!(unique_causes.len(), causes.len(), "{backend} {session}");
+            failed_replies += sim.check_against_export(addr, ROUNDS, backend).await;
             reconnects += sim.reconnects;
         }
         let total_acks = *acked.borrow();

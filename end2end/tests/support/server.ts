@@ -70,6 +70,16 @@ export class AxeServer {
     throw new Error(`server on ${this.url} never became ready`);
   }
 
+  /** Sends SIGKILL (a crash: nothing is flushed or closed) and waits for the process to end. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    this.child = null;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
   /** Sends SIGTERM and waits for the process to exit. */
   async stop(): Promise<void> {
     const child = this.child;

@@ -5,11 +5,14 @@
 //! - [`vars`]: one parser per kind of value, with errors that name the variable.
 //! - [`security`]: authentication, allowed origins, rate and abuse limits.
 //! - [`observe`]: metrics access, telemetry retention, alert thresholds, the node's name.
+//! - [`cluster`]: Redis, leases and draining, for several nodes.
 
+pub mod cluster;
 pub mod observe;
 pub mod security;
 pub mod vars;
 
+pub use cluster::ClusterConfig;
 pub use observe::ObserveConfig;
 pub use security::{AbuseLimits, AuthConfig};
 
@@ -64,6 +67,9 @@ pub struct Config {
     /// Metrics access, telemetry, alerts (`AXE_METRICS_TOKEN`, `AXE_TELEMETRY_*`, `AXE_ALERT_*`,
     /// `AXE_NODE_ID`).
     pub observe: ObserveConfig,
+    /// Several nodes over Redis and PostgreSQL (`AXE_REDIS_URL`, `AXE_LEASE_SECS`,
+    /// `AXE_DRAIN_SECS`).
+    pub cluster: ClusterConfig,
 }
 
 /// The database used when `AXE_DATABASE_URL` is not set: a SQLite file beside the working
@@ -98,6 +104,7 @@ impl Config {
             allowed_origins: security::own_origins(addr),
             limits: AbuseLimits::defaults(),
             observe: ObserveConfig::defaults(addr.port()),
+            cluster: ClusterConfig::single(),
         }
     }
 
@@ -116,7 +123,7 @@ impl Config {
         })?;
         let defaults = Self::with_addr(addr);
         let (auth, allowed_origins, limits) = security::read(&vars, addr)?;
-        Ok(Self {
+        Self {
             addr,
             log_filter: vars.text("AXE_LOG").unwrap_or(defaults.log_filter),
             idle_timeout: vars.seconds("AXE_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
@@ -147,7 +154,15 @@ impl Config {
             allowed_origins,
             limits,
             observe: observe::read(&vars, addr.port())?,
-        })
+            cluster: ClusterConfig::single(),
+        }
+        .with_cluster(&vars)
+    }
+
+    /// Reads the cluster settings, which depend on the database chosen.
+    fn with_cluster(mut self, vars: &Vars<impl Fn(&str) -> Option<String>>) -> Result<Self> {
+        self.cluster = cluster::read(vars, &self.database_url)?;
+        Ok(self)
     }
 
     /// Where sessions are kept, for people: the SQLite file, or just "PostgreSQL" (its URL may
@@ -231,6 +246,22 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(5));
         assert_eq!(config.limits.chats_per_min, 3);
         assert_eq!(config.allowed_origins[0], "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_cluster_needs_postgresql_and_drains_by_default() {
+        let error = from(&[("AXE_REDIS_URL", "redis://127.0.0.1:6379")]).unwrap_err();
+        assert!(error.to_string().contains("PostgreSQL"), "{error}");
+        let config = from(&[
+            ("AXE_REDIS_URL", "redis://127.0.0.1:6379"),
+            ("AXE_DATABASE_URL", "postgres://axe@127.0.0.1/axe"),
+        ])
+        .unwrap();
+        assert!(config.cluster.is_cluster());
+        assert_eq!(config.cluster.lease, Duration::from_secs(10));
+        assert_eq!(config.cluster.drain, Duration::from_secs(5));
+        assert_eq!(from(&[]).unwrap().cluster.drain, Duration::ZERO);
+        assert!(from(&[("AXE_REDIS_URL", "127.0.0.1:6379")]).is_err());
     }
 
     #[test]

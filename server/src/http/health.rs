@@ -8,10 +8,14 @@ pub async fn alive() -> &'static str {
     "ok"
 }
 
-/// 200 while serving, 503 once shutdown has begun, so a load balancer stops sending sessions.
+/// 200 while serving (`degraded` in a cluster whose Redis is unreachable: the sessions held are
+/// still served, and new ones wait for Redis), 503 once the node drains or shuts down, so a
+/// load balancer stops sending it sessions.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.shutdown.is_shutting_down() {
-        (StatusCode::SERVICE_UNAVAILABLE, "shutting down")
+    if state.is_draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining")
+    } else if state.cluster.as_ref().is_some_and(|c| !c.is_healthy()) {
+        (StatusCode::OK, "degraded: redis is unreachable")
     } else {
         (StatusCode::OK, "ready")
     }

@@ -14,9 +14,9 @@ pub mod slots;
 
 use crate::{
     llm::{LlmError, LlmEvent, LlmRequest, Provider},
-    session::{Delivery, Effects, SessionState, SessionStore, Turn},
+    session::{Delivery, Effects, SessionState, SessionStore, TransactError, Turn},
     shutdown::ShutdownListener,
-    storage::Change,
+    storage::{Change, StorageError},
 };
 use futures_util::StreamExt;
 use protocol::{ChatMetadata, ErrorCode, FinishReason, ServerMessage, SessionId, Usage};
@@ -331,6 +331,12 @@ impl Replies {
                 )
                 .await;
             let Err(error) = concluded else { return };
+            if matches!(error, TransactError::Storage(StorageError::NotOwner)) {
+                // Another node serves the session now; it ends this reply from what was
+                // flushed (as interrupted) when it takes the session over.
+                running.finish(&job.session, &job.message_id);
+                return;
+            }
             tracing::error!(%error, retry_in = ?wait, "cannot store a reply");
             if !told {
                 told = true;

@@ -20,6 +20,7 @@ pub use conversation::{Role, Turn};
 pub use state::{FileState, SessionState, MAX_HISTORY_TURNS};
 
 use crate::{
+    cluster::Fences,
     metrics::Metrics,
     registry::{Registration, Registry, SendError},
     storage::{export::Section, owners::Claim, Batch, Change, Storage, StorageError},
@@ -158,6 +159,9 @@ pub struct SessionStore {
     slots: Arc<Mutex<HashMap<SessionId, Arc<tokio::sync::Mutex<Slot>>>>>,
     /// Where commits are timed.
     metrics: Arc<Metrics>,
+    /// In a cluster, the fencing tokens of the sessions this node holds: every commit carries
+    /// its session's, and a session without one is not this node's to change.
+    fences: Option<Fences>,
 }
 
 impl SessionStore {
@@ -175,7 +179,33 @@ impl SessionStore {
             max_frame_bytes,
             slots: Arc::default(),
             metrics,
+            fences: None,
         }
+    }
+
+    /// The same store, committing only under the fencing tokens in `fences` (cluster mode).
+    pub fn fenced(mut self, fences: Fences) -> Self {
+        self.fences = Some(fences);
+        self
+    }
+
+    /// Drops the cached state of `session`, waiting for any change in flight: the next use
+    /// loads it from the database (another node may have changed it meanwhile).
+    pub async fn forget(&self, session: &SessionId) {
+        let mut guard = self.lock(session).await;
+        guard.state = None;
+        drop(guard);
+        self.release(session);
+    }
+
+    /// Whether `session` has a connection on this node.
+    pub fn is_connected(&self, session: &SessionId) -> bool {
+        self.registry.is_connected(session)
+    }
+
+    /// Closes the connection of `session` with 4001: another node serves it now.
+    pub fn hand_over(&self, session: &SessionId) {
+        self.registry.kick_session(session);
     }
 
     /// The server's metrics.
@@ -326,6 +356,10 @@ impl SessionStore {
                 next_message: state.next_message,
                 next_diff: state.next_diff,
                 next_conflict: state.next_conflict,
+                fence: match &self.fences {
+                    None => None,
+                    Some(fences) => Some(fences.get(session).ok_or(StorageError::NotOwner)?),
+                },
             };
             let started = std::time::Instant::now();
             self.storage.commit(session, &batch).await?;
@@ -339,6 +373,11 @@ impl SessionStore {
             Ok(Err(refusal)) => return Ok(Transacted::Refused(refusal)),
             Err(error) => {
                 guard.state = None;
+                if matches!(error, TransactError::Storage(StorageError::NotOwner)) {
+                    // Another node took the session over: its client belongs there now.
+                    tracing::info!(session = %session, "session moved to another node");
+                    self.registry.kick_session(session);
+                }
                 return Err(error);
             }
         };

@@ -5,13 +5,16 @@
 //! - this file: opening the database, migrating it, the error type.
 //! - [`write`]: the one transaction each processed message becomes ([`Batch`], [`Change`]).
 //! - [`read`]: loading a session, snapshots and history pages, the events a client missed.
-//! - [`recovery`]: what start-up does about replies a crash interrupted.
+//! - [`recovery`]: what start-up (or, in a cluster, taking a session over) does about replies
+//!   a crash interrupted.
+//! - [`fence`]: the fencing token a node takes with a session's lease (cluster mode).
 //! - [`owners`]: which subject owns a session; secrets the server keeps for itself.
 //! - [`export`]: everything stored about a session, a page at a time.
 //! - [`telemetry`]: widgets' anonymized events; [`minutes`]: the server's measurements per
 //!   minute. Both summed by the database for the dashboard.
 
 pub mod export;
+pub mod fence;
 pub mod minutes;
 pub mod owners;
 pub mod read;
@@ -52,6 +55,10 @@ pub enum StorageError {
     /// The SQLite file's folder could not be created.
     #[error("cannot create the database folder: {0}")]
     Folder(#[from] std::io::Error),
+    /// Another node has taken the session over since this one's lease began (its fencing
+    /// token moved on): nothing was stored.
+    #[error("another node now serves this session")]
+    NotOwner,
 }
 
 /// Which database is behind the pool.

@@ -90,6 +90,9 @@ pub struct Batch {
     pub next_diff: u64,
     /// The session's conflict id counter after this batch.
     pub next_conflict: u64,
+    /// In a cluster, the fencing token of this node's lease on the session: the commit is
+    /// refused ([`StorageError::NotOwner`]) unless the session's stored fence still equals it.
+    pub fence: Option<i64>,
 }
 
 /// Converts a counter for a BIGINT column (ours never come near `i64::MAX`).
@@ -111,17 +114,28 @@ impl Storage {
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        // The row lock this update takes also orders the commit against a take-over's
+        // `claim_fence` on another node: whichever comes second sees the other's effect.
+        let update = sqlx::query(if batch.fence.is_some() {
             "UPDATE axe_sessions SET last_seq = $1, next_message = $2, next_diff = $3, \
-             next_conflict = $4 WHERE session_id = $5",
-        )
+             next_conflict = $4 WHERE session_id = $5 AND fence = $6"
+        } else {
+            "UPDATE axe_sessions SET last_seq = $1, next_message = $2, next_diff = $3, \
+             next_conflict = $4 WHERE session_id = $5"
+        })
         .bind(big(batch.last_seq))
         .bind(big(batch.next_message))
         .bind(big(batch.next_diff))
         .bind(big(batch.next_conflict))
-        .bind(session)
-        .execute(&mut *tx)
-        .await?;
+        .bind(session);
+        let update = match batch.fence {
+            Some(fence) => update.bind(fence),
+            None => update,
+        };
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
+            // Rolled back when `tx` drops.
+            return Err(StorageError::NotOwner);
+        }
         if let Some((client_id, kind)) = &batch.client {
             sqlx::query(
                 "INSERT INTO axe_client_messages (session_id, client_id, kind, received_at) \

@@ -22,7 +22,7 @@ use protocol::{
     decode_client_frame, ClientFrame, ClientMessage, ErrorCode, ServerMessage, SessionId,
 };
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// How long the writer may take to send its close frame before it is abandoned.
 const WRITER_CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -143,9 +143,8 @@ struct Live {
     writer: tokio::task::JoinHandle<()>,
     frame_rate: Rate,
     expires: tokio::time::Instant,
-    /// Held until the connection ends, so shutdown can wait for every connection to finish.
-    _open: mpsc::Sender<()>,
-    /// This connection's place in the count of open connections.
+    /// This connection's place in the count of open connections; shutdown waits until every
+    /// slot is given back.
     _slot: ConnectionSlot,
 }
 
@@ -184,7 +183,6 @@ where
         writer,
         frame_rate: Rate::per_second(frames, frames.saturating_mul(2)),
         expires: token_deadline(expires_at, state.auth.leeway()),
-        _open: state.connections_open.clone(),
         _slot: slot,
     }
 }

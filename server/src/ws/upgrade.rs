@@ -1,7 +1,8 @@
 //! `GET /api/axe/ws/{session_id}?last_seq=N`: the gate in front of a session's socket. In
 //! order: a well-formed session id and `last_seq` (400), not shutting down (503), a valid token
 //! (401), the connect rate per address and per subject (429 with `Retry-After`), room for one
-//! more connection (503), the session owned by the caller or claimed for it (403). Then the
+//! more connection (503), the session owned by the caller or claimed for it (403), and in a
+//! cluster this node serving the session (503 while it moves). Then the
 //! socket's limits are set and it is upgraded, answering the `axe.v1` subprotocol when offered.
 
 use crate::{
@@ -116,6 +117,10 @@ pub async fn handle(
         return refusal.into_response();
     };
     if let Err(refusal) = claim_session(&state, &session, &caller).await {
+        return refusal.into_response();
+    }
+    // In a cluster, this node must serve the session before its socket opens.
+    if let Err(refusal) = crate::ownership::take(&state, &session).await {
         return refusal.into_response();
     }
     let max = state.config.max_message_bytes;

@@ -19,6 +19,12 @@ pub fn spawn_listening(command: &mut Command) -> Child {
 
 /// Like [`spawn_listening`], also keeping every line the server writes to stdout.
 pub fn spawn_logged(command: &mut Command) -> (Child, Log) {
+    spawn_logged_to(command, None)
+}
+
+/// Like [`spawn_logged`], also appending every line to the file `copy` as it comes (for a
+/// failed or stuck multi-process test to be read while it runs).
+pub fn spawn_logged_to(command: &mut Command, copy: Option<std::path::PathBuf>) -> (Child, Log) {
     let mut child = command
         .stdout(Stdio::piped())
         .spawn()
@@ -28,7 +34,12 @@ pub fn spawn_logged(command: &mut Command) -> (Child, Log) {
     let log = Log::default();
     let kept = log.clone();
     thread::spawn(move || {
+        let mut file = copy.and_then(|path| std::fs::File::create(path).ok());
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(file) = &mut file {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+            }
             if line.contains("listening on") {
                 let _ = ready_tx.send(());
             }

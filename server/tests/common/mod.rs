@@ -5,6 +5,7 @@
 pub mod binary;
 pub mod db;
 pub mod replay;
+pub mod sim;
 
 use futures_util::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
