@@ -21,8 +21,10 @@ const statsUrl = `http://127.0.0.1:${Number(balancerAddr.split(":")[1]) + 99}/st
 async function nodesUp(count: number): Promise<void> {
   await expect(async () => {
     const table = await (await fetch(statsUrl)).text();
-    const up = table.split("\n").filter((l) => l.startsWith("nodes,node-") && l.split(",")[17] === "UP");
-    expect(up.length).toBeGreaterThanOrEqual(count);
+    // Both backends (sockets by session, everything else) list every node.
+    const up = (backend: string) =>
+      table.split("\n").filter((l) => l.startsWith(`${backend},node-`) && l.split(",")[17] === "UP").length;
+    expect(Math.min(up("nodes"), up("sockets"))).toBeGreaterThanOrEqual(count);
   }).toPass({ timeout: 20_000 });
 }
 

@@ -365,10 +365,17 @@ async fn wait_until_up(lb: SocketAddr, count: usize) {
         let table = http_request(stats, "GET", "/stats;csv", &[], None)
             .await
             .body;
-        let up = table
-            .lines()
-            .filter(|line| line.starts_with("nodes,node-") && line.split(',').nth(17) == Some("UP"))
-            .count();
+        // Both backends (sockets by session, everything else) list every node.
+        let up = |backend: &str| {
+            table
+                .lines()
+                .filter(|line| {
+                    line.starts_with(&format!("{backend},node-"))
+                        && line.split(',').nth(17) == Some("UP")
+                })
+                .count()
+        };
+        let up = up("nodes").min(up("sockets"));
         if up >= count {
             return;
         }

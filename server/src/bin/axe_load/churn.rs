@@ -3,7 +3,7 @@
 //! released again and again. The server's RSS is printed every report interval; a leak shows as
 //! growth that does not level off (compare the figure at 5 minutes with the one at the end).
 
-use super::{open, rss_kib, Socket};
+use super::{open, rss_of, Socket};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::{
@@ -30,7 +30,7 @@ pub struct Churn {
     /// How often to print the server's RSS.
     pub report_every: Duration,
     /// The server's process id, for its RSS.
-    pub server_pid: Option<u32>,
+    pub server_pids: Vec<u32>,
 }
 
 async fn send(socket: &mut Socket, value: Value) -> Result<(), String> {
@@ -117,7 +117,7 @@ pub async fn run(churn: Churn) -> Result<(), String> {
     println!("elapsed_s\tvisits\tserver_rss_kib");
     while Instant::now() < deadline {
         tokio::time::sleep(churn.report_every.min(deadline - Instant::now())).await;
-        let rss = churn.server_pid.and_then(rss_kib).unwrap_or(0);
+        let rss = rss_of(&churn.server_pids).unwrap_or(0);
         println!(
             "{:.0}\t{}\t{rss}",
             started.elapsed().as_secs_f64(),

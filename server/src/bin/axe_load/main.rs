@@ -3,7 +3,8 @@
 //! the ping round-trip time at that load, and prints the numbers. With `--churn-secs` it runs
 //! the churn soak instead ([`churn`]).
 //!
-//! Usage: `axe-load --url ws://127.0.0.1:3000 --sessions 10000 --server-pid PID [--pings 2000]`
+//! Usage: `axe-load --url ws://127.0.0.1:3000 --sessions 10000 --server-pid PID[,PID…]
+//! [--pings 2000]` (several PIDs: the nodes of a cluster, their memory summed)
 //! or `axe-load --url … --server-pid PID --churn-secs 3600 [--workers 8]
 //! [--sessions-per-worker 50] [--report-secs 60]`
 
@@ -31,7 +32,8 @@ const CONNECT_CONCURRENCY: usize = 256;
 struct Args {
     url: String,
     sessions: usize,
-    server_pid: Option<u32>,
+    /// The server processes whose memory is measured (one, or every node of a cluster).
+    server_pids: Vec<u32>,
     pings: usize,
     churn_secs: Option<usize>,
     workers: usize,
@@ -58,13 +60,19 @@ fn parse_args() -> Result<Args, String> {
             .cloned()
             .unwrap_or_else(|| "ws://127.0.0.1:3000".into()),
         sessions: number("--sessions", 10_000)?,
-        server_pid: flags
+        server_pids: flags
             .get("--server-pid")
             .map(|v| {
-                v.parse()
-                    .map_err(|_| "--server-pid must be a number".to_string())
+                v.split(',')
+                    .map(|pid| {
+                        pid.trim()
+                            .parse()
+                            .map_err(|_| "--server-pid must be PID[,PID...]".to_string())
+                    })
+                    .collect::<Result<Vec<u32>, String>>()
             })
-            .transpose()?,
+            .transpose()?
+            .unwrap_or_default(),
         pings: number("--pings", 2_000)?,
         churn_secs: flags
             .contains_key("--churn-secs")
@@ -74,6 +82,14 @@ fn parse_args() -> Result<Args, String> {
         sessions_per_worker: number("--sessions-per-worker", 50)?.max(1),
         report_secs: number("--report-secs", 60)?.max(1),
     })
+}
+
+/// The summed resident set size of `pids` in KiB; `None` without any, or when one is gone.
+fn rss_of(pids: &[u32]) -> Option<u64> {
+    if pids.is_empty() {
+        return None;
+    }
+    pids.iter().map(|pid| rss_kib(*pid)).sum()
 }
 
 /// The resident set size of process `pid`, in KiB, from `/proc`.
@@ -157,11 +173,11 @@ async fn run(args: Args) -> Result<(), String> {
             workers: args.workers,
             sessions_per_worker: args.sessions_per_worker,
             report_every: Duration::from_secs(args.report_secs as u64),
-            server_pid: args.server_pid,
+            server_pids: args.server_pids.clone(),
         })
         .await;
     }
-    let before = args.server_pid.and_then(rss_kib);
+    let before = rss_of(&args.server_pids);
     let started = Instant::now();
     let mut sockets = Vec::with_capacity(args.sessions);
     let mut pending = futures_util::stream::iter(0..args.sessions)
@@ -183,8 +199,8 @@ async fn run(args: Args) -> Result<(), String> {
         sockets.len(),
         started.elapsed().as_secs_f64()
     );
-    if let (Some(pid), Some(before)) = (args.server_pid, before) {
-        let after = rss_kib(pid).ok_or("cannot read the server's RSS")?;
+    if let Some(before) = before {
+        let after = rss_of(&args.server_pids).ok_or("cannot read the server's RSS")?;
         let per_session = (after.saturating_sub(before) as f64 * 1024.0) / args.sessions as f64;
         println!("server RSS: {before} KiB before, {after} KiB with the sessions open");
         println!(
