@@ -6,6 +6,7 @@ import specs from "./playwright.config";
 export default defineConfig({
   ...specs,
   testDir: "./bench",
+  testMatch: "**/*.bench.ts",
   timeout: 600_000,
   workers: 1,
   globalSetup: undefined,
