@@ -16,7 +16,7 @@ scripts/setup.sh --cluster >/dev/null
 source scripts/env.sh
 cargo build --release -p server --bin server --bin axe-load
 ulimit -n 20000
-export AXE_TEST_PG_PORT=55460 AXE_TEST_REDIS_PORT=56460 AXE_TEST_LB_PORT=47400
+export AXE_TEST_PG_PORT=15460 AXE_TEST_REDIS_PORT=16460 AXE_TEST_LB_PORT=17400
 pg_admin=$(scripts/test-postgres.sh start)
 redis_url=$(scripts/test-redis.sh start)
 read -r lb node1 node2 node3 <<<"$(scripts/test-haproxy.sh start 2>/dev/null)"
@@ -44,7 +44,12 @@ start_nodes() {
     pids+=("$!")
   done
   for addr in "$@"; do
-    until curl -sf "http://$addr/readyz" >/dev/null; do sleep 0.1; done
+    for _ in $(seq 1 300); do
+      curl -sf "http://$addr/readyz" >/dev/null && continue 2
+      sleep 0.1
+    done
+    echo "the node on $addr never became ready" >&2
+    exit 1
   done
 }
 

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL server for the storage tests, from Debian's package.
 #   scripts/test-postgres.sh start   initialises a cluster in a temporary folder, starts it on
-#                                    127.0.0.1:$AXE_TEST_PG_PORT (55432) with trust auth, and
+#                                    127.0.0.1:$AXE_TEST_PG_PORT (15432) with trust auth, and
 #                                    prints its admin URL
 #   scripts/test-postgres.sh stop    stops it and removes the folder
 # As root, the server runs as the `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
-port="${AXE_TEST_PG_PORT:-55432}"
+port="${AXE_TEST_PG_PORT:-15432}"
 dir="${TMPDIR:-/tmp}/axe-test-pg-$port"
 bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [[ -n "$bin" ]] || { echo "PostgreSQL is not installed: run scripts/setup.sh --test" >&2; exit 1; }

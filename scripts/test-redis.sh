@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # A throwaway Redis server for the cluster tests, from Debian's package, with no persistence
 # (a restart loses every lease, as a real Redis restart without persistence does).
-#   scripts/test-redis.sh start     starts it on 127.0.0.1:$AXE_TEST_REDIS_PORT (56379), prints its URL
+#   scripts/test-redis.sh start     starts it on 127.0.0.1:$AXE_TEST_REDIS_PORT (16379), prints its URL
 #   scripts/test-redis.sh restart   stops it and starts it again, empty, on the same port
 #   scripts/test-redis.sh down      stops it (as an outage: `restart` brings it back)
 #   scripts/test-redis.sh stop      stops it and removes its folder
 set -euo pipefail
-port="${AXE_TEST_REDIS_PORT:-56379}"
+port="${AXE_TEST_REDIS_PORT:-16379}"
 dir="${TMPDIR:-/tmp}/axe-test-redis-$port"
 command -v redis-server >/dev/null || { echo "Redis is not installed: run scripts/setup.sh --test" >&2; exit 1; }
 

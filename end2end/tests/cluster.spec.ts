@@ -2,8 +2,8 @@
 // killed with SIGKILL; the badge goes Offline, then Connected through another node, and the
 // conversation is intact. The time from the kill to Connected is printed.
 //
-// Uses the run's Redis, HAProxy (AXE_TEST_LB: by default 127.0.0.1:47100 over the ports
-// 47101-47103, its status page 99 ports up) and PostgreSQL, started once by the README's test
+// Uses the run's Redis, HAProxy (AXE_TEST_LB: by default 127.0.0.1:17100 over the ports
+// 17101-17103, its status page 99 ports up) and PostgreSQL, started once by the README's test
 // command.
 import { test, expect } from "@playwright/test";
 import { AxeServer } from "./support/server";
@@ -12,7 +12,7 @@ import { sendMessage } from "./support/widget";
 const redisUrl = process.env.AXE_TEST_REDIS_URL;
 const postgresUrl = process.env.AXE_TEST_POSTGRES_URL;
 // "BALANCER NODE NODE NODE", as scripts/test-haproxy.sh prints it.
-const [balancerAddr, ...nodeAddrs] = (process.env.AXE_TEST_LB ?? "127.0.0.1:47100").split(" ");
+const [balancerAddr, ...nodeAddrs] = (process.env.AXE_TEST_LB ?? "127.0.0.1:17100").split(" ");
 const balancer = `http://${balancerAddr}`;
 const nodePorts = nodeAddrs.map((addr) => Number(addr.split(":")[1]));
 const statsUrl = `http://127.0.0.1:${Number(balancerAddr.split(":")[1]) + 99}/stats;csv`;

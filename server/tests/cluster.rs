@@ -4,7 +4,7 @@
 //! another drained with SIGTERM, and Redis restarted empty.
 //!
 //! The README's test command starts Redis (`scripts/test-redis.sh`), HAProxy in front of the
-//! ports 47101–47103 (`scripts/test-haproxy.sh`) and PostgreSQL once per run, and says where
+//! ports 17101–17103 (`scripts/test-haproxy.sh`) and PostgreSQL once per run, and says where
 //! with `AXE_TEST_REDIS_URL`, `AXE_TEST_LB` and `AXE_TEST_POSTGRES_URL`; without them these
 //! tests are skipped (failed instead under `AXE_REQUIRE_CLUSTER=1`, as the command sets).
 
