@@ -50,6 +50,9 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# Every client reaches the nodes from the balancer's address, so the per-address connect limit
+# would be shared by everyone (AXE does not trust X-Forwarded-For for limits yet): it is raised,
+# and the per-subject limit still applies.
 addrs=()
 for n in $(seq 1 "$nodes"); do
   addr="127.0.0.1:$((3000 + n))"
@@ -57,6 +60,7 @@ for n in $(seq 1 "$nodes"); do
   AXE_ADDR="$addr" AXE_NODE_ID="node-$n" AXE_DATABASE_URL="$database" \
     AXE_REDIS_URL="redis://127.0.0.1:$redis_port" \
     AXE_ALLOWED_ORIGINS="${AXE_ALLOWED_ORIGINS:-http://127.0.0.1:3000,http://localhost:3000}" \
+    AXE_RATE_CONNECTS_PER_MIN="${AXE_RATE_CONNECTS_PER_MIN:-6000}" \
     target/release/server >"$dir/node-$n.log" 2>&1 &
   pids+=("$!")
 done

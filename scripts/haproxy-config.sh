@@ -34,6 +34,9 @@ global
 defaults
     mode http
     option http-server-close
+    # Tells the nodes who the client is: a forwarded request never counts as local, so
+    # /metrics and /dashboard stay closed to the world behind the balancer.
+    option forwardfor
     # A refused connection to a node that just died is tried again, on another node.
     option redispatch
     retries 3

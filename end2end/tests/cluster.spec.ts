@@ -63,6 +63,9 @@ test("the widget's node is killed: Offline, then Connected through another, noth
   try {
     await Promise.all(nodes.map((node) => node.start()));
     await nodesUp(3);
+    // Through the balancer a request is forwarded, never local: the metrics need the token.
+    expect((await fetch(`${balancer}/metrics`)).ok).toBe(false);
+    expect((await fetch(`${nodes[0].url}/metrics`)).ok).toBe(true);
 
     await page.goto(`${balancer}/widget-test?view=panel`);
     await expect(page.getByRole("status", { name: "Connected" })).toBeVisible({ timeout: 20_000 });
