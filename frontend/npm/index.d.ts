@@ -41,6 +41,8 @@ export interface MountOptions {
   activeFile?: ActiveFile;
   /** For hosts that mint AXE's tokens (jwt mode). */
   getToken?: GetToken;
+  /** `false`: the widget records and sends no telemetry. */
+  telemetry?: boolean;
 }
 
 /** The host's handle on a mounted widget (the same API as `window.AXE` of the script tag). */

@@ -292,13 +292,11 @@ pub async fn serve_watched(
         .await?;
     // axum's graceful shutdown does not wait for upgraded sockets; they close themselves on
     // the flag, each giving its connection slot back as it ends.
-    let closing = std::time::Instant::now();
-    while state.limiters.connections_open() > 0 {
-        if closing.elapsed() >= grace {
-            tracing::warn!("shutdown grace period ended with connections still open");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
+    if tokio::time::timeout(grace, state.limiters.all_closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("shutdown grace period ended with connections still open");
     }
     // Replies end on the same flag and store themselves as interrupted; the database must stay
     // open until they have.

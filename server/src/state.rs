@@ -101,7 +101,14 @@ pub struct Limiters {
     /// Telemetry batches per subject.
     pub events: KeyedBuckets<String>,
     /// Connections open now.
-    open_connections: Arc<AtomicUsize>,
+    open_connections: Arc<OpenCount>,
+}
+
+/// The count of open connections, and a signal each time one closes (shutdown waits on it).
+#[derive(Debug, Default)]
+pub struct OpenCount {
+    count: AtomicUsize,
+    closed: tokio::sync::Notify,
 }
 
 impl Limiters {
@@ -117,15 +124,25 @@ impl Limiters {
         }
     }
 
-    /// How many connections are open now (each holds a [`ConnectionSlot`] until it ends).
-    pub fn connections_open(&self) -> usize {
-        self.open_connections.load(Ordering::Acquire)
+    /// Resolves once no connection is open (each holds a [`ConnectionSlot`] until it ends).
+    pub async fn all_closed(&self) {
+        let open = &self.open_connections;
+        loop {
+            // Registered before the count is read, so a close in between is not missed.
+            let closed = open.closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            if open.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            closed.await;
+        }
     }
 
     /// Counts a connection as open if fewer than `max` are; the slot is given back when the
     /// returned guard is dropped.
     pub fn open_connection(&self, max: usize) -> Option<ConnectionSlot> {
-        let counter = &self.open_connections;
+        let counter = &self.open_connections.count;
         let mut open = counter.load(Ordering::Relaxed);
         loop {
             if open >= max {
@@ -133,7 +150,7 @@ impl Limiters {
             }
             match counter.compare_exchange_weak(open, open + 1, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => return Some(ConnectionSlot(counter.clone())),
+                Ok(_) => return Some(ConnectionSlot(self.open_connections.clone())),
                 Err(now) => open = now,
             }
         }
@@ -142,10 +159,11 @@ impl Limiters {
 
 /// One open connection's place in the count; given back on drop.
 #[derive(Debug)]
-pub struct ConnectionSlot(Arc<AtomicUsize>);
+pub struct ConnectionSlot(Arc<OpenCount>);
 
 impl Drop for ConnectionSlot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.count.fetch_sub(1, Ordering::AcqRel);
+        self.0.closed.notify_waiters();
     }
 }

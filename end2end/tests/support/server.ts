@@ -72,21 +72,20 @@ export class AxeServer {
 
   /** Sends SIGKILL (a crash: nothing is flushed or closed) and waits for the process to end. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    this.child = null;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
-    await exited;
+    await this.end("SIGKILL");
   }
 
   /** Sends SIGTERM and waits for the process to exit. */
   async stop(): Promise<void> {
+    await this.end("SIGTERM");
+  }
+
+  private async end(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     this.child = null;
     const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
+    child.kill(signal);
     await exited;
   }
 }
