@@ -262,7 +262,7 @@ fn on_delta(store: &AxeStore, message_id: String, delta: String, offset: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::WidgetView;
+    use crate::store::{Outgoing, WidgetView};
     use protocol::{encode_server_frame, ChatMetadata, DiffOutcome, DiffProposal, FinishReason};
 
     /// A store inside a reactive owner, as a mounted widget has.
@@ -493,6 +493,39 @@ mod tests {
         apply(&store, ServerMessage::error(ErrorCode::ModelError, "down"));
         assert_eq!(store.outbox.with_untracked(|o| o.pending.len()), 1);
         assert!(store.awaiting_reply.get_untracked());
+    }
+
+    #[test]
+    fn an_ack_with_more_waiting_asks_the_connection_to_send_the_next() {
+        // Without this the next message waited for the timer set while the first was on the
+        // wire: its resend time, ten seconds away (a rejected diff, then a quick chat).
+        let (_owner, store) = store();
+        let mut wire = store.take_wire().expect("the wire is there once");
+        store.send(ClientMessage::DiffRejected {
+            diff_id: "d-1".into(),
+        });
+        store.send_chat("next".into());
+        while wire.try_recv().is_ok() {}
+        let first = store.pending_ids()[0].clone();
+        apply(
+            &store,
+            ServerMessage::Ack {
+                id: first,
+                version: None,
+            },
+        );
+        assert_eq!(wire.try_recv().ok(), Some(Outgoing::Outbox));
+        // The last one acknowledged: nothing more to send, nothing asked.
+        let last = store.pending_ids()[0].clone();
+        apply(
+            &store,
+            ServerMessage::Ack {
+                id: last,
+                version: None,
+            },
+        );
+        assert!(store.pending_ids().is_empty());
+        assert!(wire.try_recv().is_err(), "nothing asked");
     }
 
     #[test]

@@ -342,12 +342,20 @@ impl AxeStore {
         self.session.get_value()
     }
 
-    /// Forgets the message `id`: the server stored it (ack) or refused it for good.
+    /// Forgets the message `id`: the server stored it (ack) or refused it for good. The next
+    /// waiting message may go now: the connection is asked to look, or it would wait for the
+    /// timer it set while this one was on the wire (the resend time, seconds away).
     pub fn settle(&self, id: &str) -> Option<PendingMessage> {
         self.pacer.update_value(|pacer| pacer.settled(id));
         let removed = self.outbox.try_update(|outbox| outbox.remove(id)).flatten();
         if removed.is_some() {
             self.save_outbox();
+            if self
+                .outbox
+                .with_untracked(|outbox| !outbox.pending.is_empty())
+            {
+                self.put_on_wire(Outgoing::Outbox);
+            }
         }
         removed
     }

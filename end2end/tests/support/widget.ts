@@ -13,10 +13,15 @@ export async function openPanel(page: Page, baseUrl: string): Promise<void> {
   await expect(page.getByRole("status", { name: "Connected" })).toBeVisible();
 }
 
-/** Types `text` into the message box and presses Enter. */
+/**
+ * Types `text` into the message box and presses Enter, once Send is enabled: Enter does nothing
+ * while the widget is offline or still awaiting the previous reply (its diff can arrive a moment
+ * before the reply's end), so pressing it earlier would race the widget and send nothing.
+ */
 export async function sendMessage(page: Page, text: string): Promise<void> {
   const input = page.getByRole("textbox", { name: "Message AXE" });
   await input.fill(text);
+  await expect(page.getByRole("button", { name: "Send", exact: true })).toBeEnabled();
   await input.press("Enter");
 }
 
