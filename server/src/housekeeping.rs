@@ -1,9 +1,10 @@
 //! The server's background chores while it runs: every few seconds, the finished minutes of
 //! measurements go to the database and the alert rules are looked at (one warning per episode,
-//! not per minute); every hour, telemetry past its retention and measurements older than two
-//! days are deleted. Stops when the server shuts down.
+//! not per minute); every minute, the heap's free pages go back to the system; every hour,
+//! telemetry past its retention and measurements older than two days are deleted. Stops when
+//! the server shuts down.
 
-use crate::{metrics::minutes::Alerts, state::AppState};
+use crate::{memory, metrics::minutes::Alerts, state::AppState};
 use std::time::Duration;
 
 /// How often minutes are written and alerts looked at.
@@ -21,6 +22,7 @@ pub fn spawn(state: AppState) {
         let mut shutdown = state.shutdown.clone();
         let mut tick = tokio::time::interval(TICK);
         let mut last_prune: Option<tokio::time::Instant> = None;
+        let mut last_give_back = tokio::time::Instant::now();
         let mut alerting = Alerts::default();
         loop {
             tokio::select! {
@@ -29,6 +31,11 @@ pub fn spawn(state: AppState) {
             }
             write_minutes(&state).await;
             alerting = watch_alerts(&state, alerting);
+            if last_give_back.elapsed() >= memory::GIVE_BACK_EVERY {
+                last_give_back = tokio::time::Instant::now();
+                // Off the async workers: the walk over the free lists takes a moment.
+                let _ = tokio::task::spawn_blocking(memory::give_back_free_pages).await;
+            }
             if last_prune.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
                 last_prune = Some(tokio::time::Instant::now());
                 prune(&state).await;

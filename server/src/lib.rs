@@ -23,7 +23,8 @@
 //!    requests between nodes over Redis): helpers.
 //! 9. [`storage`]: rows in, rows out, over SQLite or PostgreSQL; knows no session or model
 //!    types.
-//! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag.
+//! 10. [`config`], [`error`], [`shutdown`]: settings, the error type, the shutdown flag;
+//!     [`memory`], giving freed heap pages back to the system.
 //!
 //! `config` and `error` name types of the layers they configure (`llm`'s settings, `storage`'s
 //! error), which is why they are listed last but imported from above.
@@ -41,6 +42,7 @@ pub mod error;
 pub mod housekeeping;
 pub mod http;
 pub mod llm;
+pub mod memory;
 pub mod merge;
 pub mod metrics;
 pub mod outbound;

@@ -4,15 +4,6 @@
 
 use std::process::ExitCode;
 
-/// mimalloc, built to replace `malloc` for the whole process (SQLite's page cache included).
-/// Why: under hours of connect/chat/leave churn glibc's malloc kept growing the RSS (about
-/// 11 MB an hour) while the live heap stayed near 3 MB (heaptrack); `malloc_stats` showed one
-/// arena holding 16 MB for 1.3 MB in use: pages pinned by a few live chunks among freed ones,
-/// which even `malloc_trim` cannot return. mimalloc keeps each size in its own pages and
-/// returns emptied pages to the system. The soak figures are in the README.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
