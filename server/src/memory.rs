@@ -4,15 +4,30 @@
 //! SQLite connection) and keeps the pages freed inside an arena for later. Under hours of
 //! connect/chat/leave churn the live heap stayed at about 3 MB (heaptrack: 2.1 MB allocated in
 //! six minutes and still live, 1.8 MB of it SQLite's bounded page cache), while the RSS grew by
-//! about 11 MB an hour: memory freed and kept, spread over the arenas. `malloc_trim(0)` hands
-//! every whole free page of every arena back (glibc ≥ 2.8), so the RSS follows the live heap.
-//! Elsewhere (musl, other systems) this does nothing.
+//! about 11 MB an hour: memory freed and kept, spread over the arenas (`malloc_stats`: one
+//! arena at 16 MB with 1.3 MB in use). So the server uses at most [`ARENAS`] arenas, which
+//! share their free memory instead of each keeping its own, and every minute `malloc_trim(0)`
+//! hands every whole free page of every arena back (glibc ≥ 2.8). mimalloc was measured too,
+//! and grew more (README). Elsewhere (musl, other systems) this does nothing.
 
 use std::time::Duration;
 
 /// How often free pages are given back: rarely enough that the cost (a walk over the free
 /// lists, and page faults when the memory is used again) does not matter.
 pub const GIVE_BACK_EVERY: Duration = Duration::from_secs(60);
+
+/// At most this many malloc arenas: the async workers and the SQLite threads share them, which
+/// costs nothing measurable on the ack path and keeps the freed memory in few places.
+pub const ARENAS: i32 = 2;
+
+/// Limits malloc to [`ARENAS`] arenas; call first thing, before other threads start.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt changes a malloc setting; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, ARENAS);
+    }
+}
 
 /// Gives the free pages of every malloc arena back to the operating system.
 pub fn give_back_free_pages() {
