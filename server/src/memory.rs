@@ -37,3 +37,37 @@ pub fn give_back_free_pages() {
         libc::malloc_trim(0);
     }
 }
+
+#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+mod tests {
+    use super::*;
+
+    /// This process's resident memory in KiB.
+    fn rss_kib() -> u64 {
+        let statm = std::fs::read_to_string("/proc/self/statm").expect("statm");
+        let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+        pages * 4
+    }
+
+    #[test]
+    fn freed_pages_below_a_live_chunk_go_back_only_when_given_back() {
+        // 64 MiB in small chunks, then one chunk kept above them: freeing the rest leaves free
+        // pages malloc cannot return by itself (the heap's top is in use).
+        let chunks: Vec<Vec<u8>> = (0..16_384).map(|i| vec![i as u8; 4_096]).collect();
+        let kept = vec![1u8; 4_096];
+        let before_free = rss_kib();
+        drop(chunks);
+        let after_free = rss_kib();
+        give_back_free_pages();
+        let after_give_back = rss_kib();
+        assert_eq!(kept[0], 1);
+        assert!(
+            after_free > before_free - 16 * 1024,
+            "freeing alone returns little: {before_free} → {after_free} KiB"
+        );
+        assert!(
+            after_give_back < after_free - 48 * 1024,
+            "giving back returns most of the 64 MiB: {after_free} → {after_give_back} KiB"
+        );
+    }
+}
