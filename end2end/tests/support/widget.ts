@@ -15,8 +15,8 @@ export async function openPanel(page: Page, baseUrl: string): Promise<void> {
 
 /**
  * Types `text` into the message box and presses Enter, once Send is enabled: Enter does nothing
- * while the widget is offline or still awaiting the previous reply (its diff can arrive a moment
- * before the reply's end), so pressing it earlier would race the widget and send nothing.
+ * while the widget is offline or still awaiting the previous reply, so a spec that pressed it
+ * then would silently send nothing.
  */
 export async function sendMessage(page: Page, text: string): Promise<void> {
   const input = page.getByRole("textbox", { name: "Message AXE" });

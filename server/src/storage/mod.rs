@@ -122,19 +122,16 @@ impl Storage {
                     if backend == Backend::Sqlite {
                         // WAL lets readers run beside the writer; FULL makes every commit
                         // survive a power cut, not just a process crash; foreign keys are off
-                        // by default in SQLite.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *connection)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = FULL")
-                            .execute(&mut *connection)
-                            .await?;
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *connection)
-                            .await?;
-                        sqlx::query(&format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"))
-                            .execute(&mut *connection)
-                            .await?;
+                        // by default in SQLite; the page cache is small ([`SQLITE_CACHE_KIB`]).
+                        let pragmas = [
+                            "PRAGMA journal_mode = WAL".to_owned(),
+                            "PRAGMA synchronous = FULL".to_owned(),
+                            "PRAGMA foreign_keys = ON".to_owned(),
+                            format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}"),
+                        ];
+                        for pragma in &pragmas {
+                            sqlx::query(pragma).execute(&mut *connection).await?;
+                        }
                     }
                     Ok(())
                 })
