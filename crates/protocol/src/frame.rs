@@ -249,15 +249,28 @@ pub fn encode_server_frame(seq: Option<u64>, message: &ServerMessage) -> String 
     }
 }
 
-/// Decodes one text frame sent by the server.
+/// Decodes one text frame sent by the server: its payload goes straight into the variant its
+/// `type` names (see `tagged.rs` for why not through serde's tagged-enum decoder).
 pub fn decode_server_frame(text: &str) -> Result<ServerFrame, DecodeError> {
     let envelope = envelope(text)?;
     let seq = envelope
         .seq
         .and_then(|seq| serde_json::from_str::<u64>(seq.get()).ok());
     let type_name = type_name(envelope.kind)?;
-    let message = message(&type_name, envelope.payload)
-        .map_err(|e| DecodeError::new(ErrorCode::InvalidPayload, format!("invalid frame: {e}")))?;
+    let payload = envelope.payload.map_or("{}", RawValue::get);
+    let message = ServerMessage::from_payload(&type_name, payload)
+        .map_err(|e| {
+            DecodeError::new(
+                ErrorCode::InvalidPayload,
+                format!("invalid payload for {type_name:?}: {e}"),
+            )
+        })?
+        .ok_or_else(|| {
+            DecodeError::new(
+                ErrorCode::UnknownType,
+                format!("unknown message type {type_name:?}"),
+            )
+        })?;
     Ok(ServerFrame { seq, message })
 }
 
@@ -404,6 +417,31 @@ mod tests {
         assert_eq!(frame.message, message);
         let plain = decode_server_frame(&encode_server_frame(None, &message)).unwrap();
         assert_eq!(plain.seq, None);
+    }
+
+    #[test]
+    fn a_server_frame_decodes_in_any_field_order_and_names_what_is_wrong() {
+        let payload_first = r#"{"payload":{"id":"c-1","version":4},"type":"ack","seq":2}"#;
+        let frame = decode_server_frame(payload_first).unwrap();
+        assert_eq!(frame.seq, Some(2));
+        assert_eq!(
+            frame.message,
+            ServerMessage::Ack {
+                id: "c-1".into(),
+                version: Some(4)
+            }
+        );
+        let server_code = |text: &str| decode_server_frame(text).unwrap_err().code;
+        assert_eq!(server_code(r#"{"type":"launch"}"#), ErrorCode::UnknownType);
+        assert_eq!(
+            server_code(r#"{"type":"ack","payload":{"version":4}}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert_eq!(
+            server_code(r#"{"type":"diff","payload":[]}"#),
+            ErrorCode::InvalidPayload
+        );
+        assert_eq!(server_code("[]"), ErrorCode::InvalidJson);
     }
 
     #[test]

@@ -10,10 +10,16 @@
 //! - [`language`]: the one normalisation of language names both sides use.
 //! - [`fence`]: Markdown code fences by CommonMark's rule, so both sides agree where code ends.
 //! - [`limits`]: the longest ids and names a client may send.
+//! - `tagged`: the macro declaring [`ServerMessage`] with a decoder that reads each payload
+//!   straight into its variant (no buffered second decoder in the browser's wasm).
 //!
 //! Every frame is one JSON object `{"type": "<snake_case>", "payload": {...}}`. Client messages
 //! that change state carry a top-level `"id"` the server acknowledges; server messages that
 //! belong to the session's history carry a top-level `"seq"`. This crate does no I/O and never panics on input.
+
+// First: `server` declares its enum with this module's macro.
+#[macro_use]
+mod tagged;
 
 pub mod client;
 pub mod codes;

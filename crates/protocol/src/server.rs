@@ -3,129 +3,132 @@
 use crate::{codes::ErrorCode, diff::Hunk};
 use serde::{Deserialize, Serialize};
 
-/// A message from the server to the client (browser).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "payload", rename_all = "snake_case")]
-pub enum ServerMessage {
-    /// Sent while a reply is generated, once per piece of text the model produced. The client
-    /// appends `delta` to the reply `message_id`, creating it on the first delta.
-    ChatDelta {
-        /// The reply this piece belongs to.
-        message_id: String,
-        /// The new text.
-        delta: String,
-        /// Where `delta` starts in the reply's text, in UTF-8 bytes. The client cuts its copy to
-        /// `offset` and appends `delta`, so a repeated piece, or the catch-up piece (offset 0,
-        /// the whole text so far) sent after a reconnect, leaves the same text.
-        #[serde(default)]
-        offset: u64,
-    },
-    /// Confirms that the client message with this `id` is durably stored (or was already): the
-    /// client may forget it. Sent again for a repeated id, which is not processed twice.
-    Ack {
-        /// The client's frame `id`.
-        id: String,
-        /// For an edit (`file_updated`, `resolve_conflict`, `diff_applied`): the file's version
-        /// it left, which the client names as `base_version` in its next edit of the file.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        version: Option<i64>,
-    },
-    /// A chat message the person sent, as stored: part of the history, so a page opened on an
-    /// existing session (or another tab) shows both sides of the conversation.
-    UserMessage {
-        /// The client's frame `id` of the `chat`.
-        id: String,
-        /// What the person typed.
-        message: String,
-    },
-    /// Sent when a reply is complete (or stopped, or failed): the whole text. A client that
-    /// ignores `chat_delta` shows just this; one that streamed replaces the streamed text.
-    ChatResponse {
-        /// The reply text (Markdown).
-        message: String,
-        /// Who answered and how.
-        metadata: ChatMetadata,
-    },
-    /// Sent after a `chat_response` that proposes a change to a file: the client shows it for
-    /// review and answers `diff_applied` or `diff_rejected`.
-    Diff(Box<DiffProposal>),
-    /// Sent when the server's copy of a file changed (e.g. after `diff_applied`): the client
-    /// replaces the file's content in its editor.
-    FileUpdate {
-        /// The file that changed.
-        file_id: String,
-        /// Its whole new content.
-        content: String,
-        /// The server's version of this content, which the client names as `base_version` in
-        /// its next edit.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        version: Option<i64>,
-    },
-    /// Sent when an edit made on an older version of a file could not be merged into the
-    /// server's newer copy: both sides are kept, nothing is dropped. The file keeps the
-    /// server's content (`theirs`) until the person resolves the conflict with
-    /// `resolve_conflict`; the client shows both sides and `draft`, a merge with markers.
-    FileConflict(Box<Conflict>),
-    /// Sent once a conflict is resolved (by this client or another): the client closes it.
-    ConflictResolved {
-        /// The conflict.
-        conflict_id: String,
-        /// Its file.
-        file_id: String,
-    },
-    /// Sent first to a client that connects with nothing (`last_seq` 0), or that missed too
-    /// much for a replay: the session as it stands, instead of its whole history. The client
-    /// replaces what it shows and continues from `seq`. Each file follows as `file_update`, each
-    /// pending diff as `diff` and each open conflict as `file_conflict`, all without `seq` (so
-    /// no frame has to hold a whole session).
-    Snapshot(Box<Snapshot>),
-    /// The answer to `load_history`: earlier messages, oldest first.
-    HistoryPage {
-        /// The messages before the one asked about, oldest first.
-        messages: Vec<MessageEntry>,
-        /// Whether there are still earlier ones.
-        has_earlier: bool,
-    },
-    /// Sent once a diff has been applied or rejected, confirming the decision; the client
-    /// closes its review of that diff.
-    DiffResolved {
-        /// The diff that was decided.
-        diff_id: String,
-        /// What became of it.
-        outcome: DiffOutcome,
-    },
-    /// Sent in answer to `ping`, echoing its `ts`. The client uses it to know the link is alive.
-    Pong {
-        /// The `ts` of the ping, if it had one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        ts: Option<serde_json::Number>,
-    },
-    /// Sent when a message could not be processed. The connection stays open; the client shows
-    /// `message` and may branch on `code`.
-    Error {
-        /// A stable machine-readable reason.
-        code: ErrorCode,
-        /// A human-readable explanation.
-        message: String,
-        /// The frame `id` of the client message that was refused, when it had one. Unless the
-        /// code is retryable ([`ErrorCode::is_retryable`]) the message will be refused again,
-        /// so the client stops resending it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        id: Option<String>,
-        /// For `rate_limited`: how long to wait before sending again, in milliseconds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        retry_after_ms: Option<u64>,
-    },
-    /// Sent while a chat's reply waits for one of the server's model slots (every slot is busy
-    /// with other sessions' replies), and again whenever its place in the queue changes. The
-    /// client shows that the reply is waiting; it starts with `chat_delta` as usual, and Stop
-    /// cancels it while it waits.
-    ChatQueued {
-        /// The reply that waits.
-        message_id: String,
-        /// Its place in the queue: 1 is next.
-        position: u32,
-    },
+tagged_messages! {
+    /// A message from the server to the client (browser): struct variants, then (after `;`)
+    /// those whose payload is a type of its own.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum ServerMessage {
+        /// Sent while a reply is generated, once per piece of text the model produced. The client
+        /// appends `delta` to the reply `message_id`, creating it on the first delta.
+        ChatDelta = "chat_delta" {
+            /// The reply this piece belongs to.
+            message_id: String,
+            /// The new text.
+            delta: String,
+            /// Where `delta` starts in the reply's text, in UTF-8 bytes. The client cuts its copy
+            /// to `offset` and appends `delta`, so a repeated piece, or the catch-up piece (offset
+            /// 0, the whole text so far) sent after a reconnect, leaves the same text.
+            #[serde(default)]
+            offset: u64,
+        },
+        /// Confirms that the client message with this `id` is durably stored (or was already): the
+        /// client may forget it. Sent again for a repeated id, which is not processed twice.
+        Ack = "ack" {
+            /// The client's frame `id`.
+            id: String,
+            /// For an edit (`file_updated`, `resolve_conflict`, `diff_applied`): the file's version
+            /// it left, which the client names as `base_version` in its next edit of the file.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            version: Option<i64>,
+        },
+        /// A chat message the person sent, as stored: part of the history, so a page opened on an
+        /// existing session (or another tab) shows both sides of the conversation.
+        UserMessage = "user_message" {
+            /// The client's frame `id` of the `chat`.
+            id: String,
+            /// What the person typed.
+            message: String,
+        },
+        /// Sent when a reply is complete (or stopped, or failed): the whole text. A client that
+        /// ignores `chat_delta` shows just this; one that streamed replaces the streamed text.
+        ChatResponse = "chat_response" {
+            /// The reply text (Markdown).
+            message: String,
+            /// Who answered and how.
+            metadata: ChatMetadata,
+        },
+        /// Sent when the server's copy of a file changed (e.g. after `diff_applied`): the client
+        /// replaces the file's content in its editor.
+        FileUpdate = "file_update" {
+            /// The file that changed.
+            file_id: String,
+            /// Its whole new content.
+            content: String,
+            /// The server's version of this content, which the client names as `base_version` in
+            /// its next edit.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            version: Option<i64>,
+        },
+        /// Sent once a conflict is resolved (by this client or another): the client closes it.
+        ConflictResolved = "conflict_resolved" {
+            /// The conflict.
+            conflict_id: String,
+            /// Its file.
+            file_id: String,
+        },
+        /// The answer to `load_history`: earlier messages, oldest first.
+        HistoryPage = "history_page" {
+            /// The messages before the one asked about, oldest first.
+            messages: Vec<MessageEntry>,
+            /// Whether there are still earlier ones.
+            has_earlier: bool,
+        },
+        /// Sent once a diff has been applied or rejected, confirming the decision; the client
+        /// closes its review of that diff.
+        DiffResolved = "diff_resolved" {
+            /// The diff that was decided.
+            diff_id: String,
+            /// What became of it.
+            outcome: DiffOutcome,
+        },
+        /// Sent in answer to `ping`, echoing its `ts`. The client uses it to know the link is
+        /// alive.
+        Pong = "pong" {
+            /// The `ts` of the ping, if it had one.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            ts: Option<serde_json::Number>,
+        },
+        /// Sent when a message could not be processed. The connection stays open; the client shows
+        /// `message` and may branch on `code`.
+        Error = "error" {
+            /// A stable machine-readable reason.
+            code: ErrorCode,
+            /// A human-readable explanation.
+            message: String,
+            /// The frame `id` of the client message that was refused, when it had one. Unless the
+            /// code is retryable ([`ErrorCode::is_retryable`]) the message will be refused again,
+            /// so the client stops resending it.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            id: Option<String>,
+            /// For `rate_limited`: how long to wait before sending again, in milliseconds.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            retry_after_ms: Option<u64>,
+        },
+        /// Sent while a chat's reply waits for one of the server's model slots (every slot is busy
+        /// with other sessions' replies), and again whenever its place in the queue changes. The
+        /// client shows that the reply is waiting; it starts with `chat_delta` as usual, and Stop
+        /// cancels it while it waits.
+        ChatQueued = "chat_queued" {
+            /// The reply that waits.
+            message_id: String,
+            /// Its place in the queue: 1 is next.
+            position: u32,
+        };
+        /// Sent after a `chat_response` that proposes a change to a file: the client shows it for
+        /// review and answers `diff_applied` or `diff_rejected`.
+        Diff = "diff"(Box<DiffProposal>),
+        /// Sent when an edit made on an older version of a file could not be merged into the
+        /// server's newer copy: both sides are kept, nothing is dropped. The file keeps the
+        /// server's content (`theirs`) until the person resolves the conflict with
+        /// `resolve_conflict`; the client shows both sides and `draft`, a merge with markers.
+        FileConflict = "file_conflict"(Box<Conflict>),
+        /// Sent first to a client that connects with nothing (`last_seq` 0), or that missed too
+        /// much for a replay: the session as it stands, instead of its whole history. The client
+        /// replaces what it shows and continues from `seq`. Each file follows as `file_update`,
+        /// each pending diff as `diff` and each open conflict as `file_conflict`, all without
+        /// `seq` (so no frame has to hold a whole session).
+        Snapshot = "snapshot"(Box<Snapshot>),
+    }
 }
 
 impl ServerMessage {
@@ -157,26 +160,6 @@ impl ServerMessage {
             message: message.into(),
             id: id.map(str::to_owned),
             retry_after_ms: Some(retry_after_ms),
-        }
-    }
-
-    /// The message's `type` on the wire.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Self::ChatDelta { .. } => "chat_delta",
-            Self::Ack { .. } => "ack",
-            Self::UserMessage { .. } => "user_message",
-            Self::ChatResponse { .. } => "chat_response",
-            Self::Diff(_) => "diff",
-            Self::FileUpdate { .. } => "file_update",
-            Self::DiffResolved { .. } => "diff_resolved",
-            Self::Pong { .. } => "pong",
-            Self::Error { .. } => "error",
-            Self::ChatQueued { .. } => "chat_queued",
-            Self::FileConflict(_) => "file_conflict",
-            Self::ConflictResolved { .. } => "conflict_resolved",
-            Self::Snapshot(_) => "snapshot",
-            Self::HistoryPage { .. } => "history_page",
         }
     }
 

@@ -2,7 +2,7 @@
 
 use protocol::{
     decode_client_frame, decode_server_frame, encode_client_frame, encode_server_frame,
-    ClientMessage,
+    ClientMessage, ServerMessage,
 };
 use serde_json::Value;
 use std::{fs, path::PathBuf};
@@ -60,22 +60,7 @@ fn every_server_message_round_trips_through_its_saved_example() {
         assert_eq!(frame.message.type_name(), value["type"], "{path}");
         seen_types.push(value["type"].as_str().unwrap().to_owned());
     }
-    for kind in [
-        "chat_delta",
-        "chat_response",
-        "diff",
-        "file_update",
-        "diff_resolved",
-        "pong",
-        "error",
-        "ack",
-        "user_message",
-        "chat_queued",
-        "file_conflict",
-        "conflict_resolved",
-        "snapshot",
-        "history_page",
-    ] {
+    for kind in ServerMessage::TYPES {
         assert!(
             seen_types.iter().any(|t| t == kind),
             "no saved example for {kind}"
