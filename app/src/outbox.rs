@@ -9,79 +9,137 @@
 //! when the edit before it is acknowledged; and an edit not yet sent absorbs the next edit of
 //! the same file ([`Outbox::push_edit`]), which holds all of it anyway.
 
-use protocol::{decode_client_frame, encode_client_frame, ClientMessage, MessageId};
+use protocol::{encode_client_frame, ClientMessage, MessageId};
 use serde::{Deserialize, Serialize};
+
+/// What a waiting message does, kept beside its frame: the widget asks it of the outbox, and
+/// reading it back from the frame would put the client messages' whole decoder into the wasm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingKind {
+    /// A `chat`.
+    Chat,
+    /// A `file_updated`.
+    Edit,
+    /// A `diff_applied`.
+    Apply,
+    /// A `diff_rejected`.
+    Reject,
+    /// A `resolve_conflict`.
+    Resolution,
+    /// Anything else (and a message saved before kinds were kept).
+    #[default]
+    Other,
+}
+
+/// Stands in the saved frame for the `base_version` an edit is sent with, which is only known
+/// when it goes on the wire ([`PendingMessage::frame_on`]). No real version is negative, and
+/// the text cannot occur inside a JSON string, where its quotes would be escaped.
+const BASE_VERSION_SLOT: &str = ",\"base_version\":-9007199254740991";
+const BASE_VERSION_PLACEHOLDER: i64 = -9_007_199_254_740_991;
 
 /// One message waiting for its acknowledgement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingMessage {
     /// Its frame id.
     pub id: String,
-    /// The frame as sent (and resent): JSON text with the id.
+    /// The frame as sent (and resent): JSON text with the id, and the base version's slot for
+    /// an edit.
     pub frame: String,
     /// What it is, for people: "Edit main.rs", "Apply diff d-2".
     pub label: String,
+    /// What it does.
+    #[serde(default)]
+    pub kind: PendingKind,
+    /// The file it concerns: the edited file, or the file open when a chat was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_id: Option<String>,
+    /// The diff an `Apply` or `Reject` decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_id: Option<String>,
+}
+
+/// The part of an edit's frame [`Outbox::latest_edit_of`] reads.
+#[derive(Deserialize)]
+struct EditFrame {
+    payload: EditPayload,
+}
+
+#[derive(Deserialize)]
+struct EditPayload {
+    content: String,
 }
 
 impl PendingMessage {
     /// Wraps `message` with frame id `id`.
     pub fn new(id: &MessageId, message: &ClientMessage) -> Self {
-        let label = match message {
-            ClientMessage::Chat { .. } => "Chat message".to_owned(),
-            ClientMessage::FileUpdated { file_id, name, .. } => {
-                format!("Edit {}", name.as_deref().unwrap_or(file_id))
+        let mut message = message.clone();
+        let (kind, file_id, diff_id, label) = match &mut message {
+            ClientMessage::Chat { context, .. } => {
+                let file = context.as_mut().and_then(|c| c.active_file.as_mut());
+                let file_id = file.map(|file| {
+                    if file.content.is_some() {
+                        // The server may not have this file yet: it is sent whole, as an edit.
+                        file.base_version = Some(BASE_VERSION_PLACEHOLDER);
+                    }
+                    file.id.clone()
+                });
+                (PendingKind::Chat, file_id, None, "Chat message".to_owned())
             }
-            ClientMessage::DiffApplied { diff_id, .. } => format!("Apply diff {diff_id}"),
-            ClientMessage::DiffRejected { diff_id } => format!("Reject diff {diff_id}"),
-            ClientMessage::ResolveConflict { .. } => "Resolve a conflict".to_owned(),
+            ClientMessage::FileUpdated {
+                file_id,
+                name,
+                base_version,
+                ..
+            } => {
+                *base_version = Some(BASE_VERSION_PLACEHOLDER);
+                let label = format!("Edit {}", name.as_deref().unwrap_or(file_id));
+                (PendingKind::Edit, Some(file_id.clone()), None, label)
+            }
+            ClientMessage::DiffApplied { diff_id, .. } => {
+                let label = format!("Apply diff {diff_id}");
+                (PendingKind::Apply, None, Some(diff_id.clone()), label)
+            }
+            ClientMessage::DiffRejected { diff_id } => {
+                let label = format!("Reject diff {diff_id}");
+                (PendingKind::Reject, None, Some(diff_id.clone()), label)
+            }
+            ClientMessage::ResolveConflict { .. } => (
+                PendingKind::Resolution,
+                None,
+                None,
+                "Resolve a conflict".to_owned(),
+            ),
             ClientMessage::Stop { .. }
             | ClientMessage::Ping { .. }
-            | ClientMessage::LoadHistory { .. } => "Message".to_owned(),
+            | ClientMessage::LoadHistory { .. } => {
+                (PendingKind::Other, None, None, "Message".to_owned())
+            }
         };
         Self {
             id: id.as_str().to_owned(),
-            frame: encode_client_frame(Some(id), message),
+            frame: encode_client_frame(Some(id), &message),
             label,
+            kind,
+            file_id,
+            diff_id,
         }
-    }
-
-    /// The message itself (`None` only if stored data was tampered with).
-    pub fn message(&self) -> Option<ClientMessage> {
-        decode_client_frame(&self.frame).ok().map(|f| f.message)
     }
 
     /// The frame to send now: an edit (or a chat carrying the open file) says it was made on
     /// `base_version(file_id)`, the server's version of that file as the widget last knew it.
     pub fn frame_on(&self, base_version: impl Fn(&str) -> Option<i64>) -> String {
-        let Ok(frame) = decode_client_frame(&self.frame) else {
+        if !self.frame.contains(BASE_VERSION_SLOT) {
             return self.frame.clone();
-        };
-        let mut message = frame.message;
-        match &mut message {
-            ClientMessage::FileUpdated {
-                file_id,
-                base_version: base,
-                ..
-            } => *base = base_version(file_id),
-            ClientMessage::Chat {
-                context:
-                    Some(protocol::ChatContext {
-                        active_file: Some(file),
-                        ..
-                    }),
-                ..
-            } if file.content.is_some() => file.base_version = base_version(&file.id),
-            _ => return self.frame.clone(),
         }
-        encode_client_frame(frame.id.as_ref(), &message)
+        let version = self.file_id.as_deref().and_then(base_version);
+        let filled = version.map_or_else(String::new, |v| format!(",\"base_version\":{v}"));
+        self.frame.replacen(BASE_VERSION_SLOT, &filled, 1)
     }
 
-    /// The file this message edits, if it is an edit.
-    fn edited_file(&self) -> Option<String> {
-        match self.message()? {
-            ClientMessage::FileUpdated { file_id, .. } => Some(file_id),
-            _ => None,
-        }
+    /// Whether this is an edit of `file_id`.
+    pub fn edits(&self, file_id: &str) -> bool {
+        self.kind == PendingKind::Edit && self.file_id.as_deref() == Some(file_id)
     }
 }
 
@@ -116,9 +174,13 @@ impl Outbox {
         edit: PendingMessage,
         on_wire: impl Fn(&str) -> bool,
     ) -> Option<String> {
-        let file = edit.edited_file();
         if let Some(last) = self.pending.last_mut() {
-            if file.is_some() && last.edited_file() == file && !on_wire(&last.id) {
+            let same_file = edit.kind == PendingKind::Edit && edit.file_id.is_some();
+            if same_file
+                && last.kind == PendingKind::Edit
+                && last.file_id == edit.file_id
+                && !on_wire(&last.id)
+            {
                 let replaced = std::mem::replace(last, edit);
                 return Some(replaced.id);
             }
@@ -136,31 +198,22 @@ impl Outbox {
     /// Whether an edit of `file_id` is waiting: until it is stored, the server's copy of the
     /// file is older than the editor's and must not replace it.
     pub fn has_edit_of(&self, file_id: &str) -> bool {
-        self.pending.iter().any(|p| {
-            matches!(p.message(), Some(ClientMessage::FileUpdated { file_id: f, .. }) if f == file_id)
-        })
+        self.pending.iter().any(|p| p.edits(file_id))
     }
 
     /// The content of the newest waiting edit of `file_id`: what the editor showed last.
     pub fn latest_edit_of(&self, file_id: &str) -> Option<String> {
-        self.pending.iter().rev().find_map(|p| match p.message() {
-            Some(ClientMessage::FileUpdated {
-                file_id: f,
-                content,
-                ..
-            }) if f == file_id => Some(content),
-            _ => None,
-        })
+        let newest = self.pending.iter().rev().find(|p| p.edits(file_id))?;
+        serde_json::from_str::<EditFrame>(&newest.frame)
+            .ok()
+            .map(|frame| frame.payload.content)
     }
 
     /// Whether a decision about `diff_id` is waiting: the diff is already decided here.
     pub fn has_decision_on(&self, diff_id: &str) -> bool {
-        self.pending.iter().any(|p| match p.message() {
-            Some(
-                ClientMessage::DiffApplied { diff_id: d, .. }
-                | ClientMessage::DiffRejected { diff_id: d },
-            ) => d == diff_id,
-            _ => false,
+        self.pending.iter().any(|p| {
+            matches!(p.kind, PendingKind::Apply | PendingKind::Reject)
+                && p.diff_id.as_deref() == Some(diff_id)
         })
     }
 }
@@ -188,6 +241,7 @@ pub fn storage_key(session: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::decode_client_frame;
 
     fn id(raw: &str) -> MessageId {
         MessageId::parse(raw).unwrap()
@@ -245,6 +299,47 @@ mod tests {
             },
         );
         assert_eq!(reject.frame_on(version_of), reject.frame);
+        // A version not known yet: the edit replaces the file, and nothing of the slot is sent.
+        let unknown = decode_client_frame(&pending.frame_on(|_| None)).unwrap();
+        assert!(matches!(
+            unknown.message,
+            ClientMessage::FileUpdated {
+                base_version: None,
+                ..
+            }
+        ));
+        assert!(!pending.frame_on(|_| None).contains("base_version"));
+    }
+
+    #[test]
+    fn a_chat_carrying_the_open_file_names_its_base_version_and_its_file() {
+        let file = |content: Option<&str>| ClientMessage::Chat {
+            message: "hi \",\"base_version\":-9007199254740991".into(),
+            context: Some(protocol::ChatContext {
+                mode: None,
+                active_file: Some(protocol::ActiveFile {
+                    id: "main".into(),
+                    name: "main.rs".into(),
+                    language: "rust".into(),
+                    content: content.map(str::to_owned),
+                    base_version: None,
+                }),
+            }),
+        };
+        let with_content = PendingMessage::new(&id("c-1"), &file(Some("fn main() {}")));
+        assert_eq!(with_content.kind, PendingKind::Chat);
+        assert_eq!(with_content.file_id.as_deref(), Some("main"));
+        let sent = decode_client_frame(&with_content.frame_on(|_| Some(3))).unwrap();
+        let ClientMessage::Chat { message, context } = sent.message else {
+            panic!("a chat");
+        };
+        // The person's text that looks like the slot is left as typed.
+        assert_eq!(message, "hi \",\"base_version\":-9007199254740991");
+        assert_eq!(context.unwrap().active_file.unwrap().base_version, Some(3));
+        // Without content the server has the file: no base version is sent.
+        let without = PendingMessage::new(&id("c-2"), &file(None));
+        assert_eq!(without.frame_on(|_| Some(3)), without.frame);
+        assert!(!without.frame.contains("base_version\":"));
     }
 
     #[test]
@@ -265,6 +360,14 @@ mod tests {
         assert_eq!(restored.latest_edit_of("main").as_deref(), Some("two"));
         assert!(restored.has_decision_on("d-1"));
         assert!(!restored.has_decision_on("d-2"));
+        let kinds: Vec<PendingKind> = restored.pending.iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [PendingKind::Edit, PendingKind::Reject, PendingKind::Edit]
+        );
+        // A queue saved before kinds were kept still reads, and its messages still go out.
+        let old = r#"{"pending":[{"id":"c-1","frame":"{}","label":"Message"}]}"#;
+        assert_eq!(Outbox::from_json(old).pending[0].kind, PendingKind::Other);
         // The frame keeps its id, so a resend is recognised by the server.
         let frame = decode_client_frame(&restored.pending[0].frame).unwrap();
         assert_eq!(frame.id, Some(id("c-1")));

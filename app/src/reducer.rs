@@ -5,11 +5,12 @@
 use crate::{
     history,
     host::{self, HostEvent},
+    outbox::PendingKind,
     store::{Author, AxeStore, EntryStatus},
     telemetry,
 };
 use leptos::prelude::*;
-use protocol::{decode_server_frame, ClientMessage, DiffOutcome, ErrorCode, ServerMessage};
+use protocol::{decode_server_frame, DiffOutcome, ErrorCode, ServerMessage};
 
 /// What a frame was, for the connection's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,16 +55,13 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
         ServerMessage::Ack { id, version } => {
             telemetry::message_acked(&id, store.session());
             let settled = store.settle(&id);
-            if let (Some(version), Some(message)) = (version, settled.and_then(|p| p.message())) {
-                let file_id = match message {
-                    ClientMessage::FileUpdated { file_id, .. } => Some(file_id),
-                    ClientMessage::Chat { context, .. } => {
-                        context.and_then(|c| c.active_file).map(|f| f.id)
-                    }
-                    ClientMessage::DiffApplied { .. } | ClientMessage::ResolveConflict { .. } => {
+            if let (Some(version), Some(settled)) = (version, settled) {
+                let file_id = match settled.kind {
+                    PendingKind::Edit | PendingKind::Chat => settled.file_id,
+                    PendingKind::Apply | PendingKind::Resolution => {
                         Some(store.file.with_untracked(|f| f.id.clone()))
                     }
-                    _ => None,
+                    PendingKind::Reject | PendingKind::Other => None,
                 };
                 // The editor's changes since are made on what this message stored.
                 store.file.update(|file| {
@@ -218,9 +216,7 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
             }
             // A refused message will be refused again: it leaves the outbox.
             let refused = id.and_then(|id| store.settle(&id));
-            let refused_chat = refused
-                .and_then(|p| p.message())
-                .is_some_and(|m| matches!(m, ClientMessage::Chat { .. }));
+            let refused_chat = refused.is_some_and(|p| p.kind == PendingKind::Chat);
             // A refused chat gets no reply; a failed model still sends its `chat_response`.
             if refused_chat || code == ErrorCode::Busy {
                 store.awaiting_reply.set(false);
@@ -263,7 +259,9 @@ fn on_delta(store: &AxeStore, message_id: String, delta: String, offset: u64) {
 mod tests {
     use super::*;
     use crate::store::{Outgoing, WidgetView};
-    use protocol::{encode_server_frame, ChatMetadata, DiffOutcome, DiffProposal, FinishReason};
+    use protocol::{
+        encode_server_frame, ChatMetadata, ClientMessage, DiffOutcome, DiffProposal, FinishReason,
+    };
 
     /// A store inside a reactive owner, as a mounted widget has.
     fn store() -> (Owner, AxeStore) {

@@ -572,8 +572,7 @@ impl AxeStore {
             let pacer = self.pacer;
             self.outbox.update(|outbox| {
                 outbox.pending.retain(|p| {
-                    pacer.with_value(|pacer| pacer.is_in_flight(&p.id))
-                        || !matches!(p.message(), Some(ClientMessage::FileUpdated { file_id: f, .. }) if f == *file_id)
+                    pacer.with_value(|pacer| pacer.is_in_flight(&p.id)) || !p.edits(file_id)
                 })
             });
             self.file.update(|file| {
