@@ -8,7 +8,7 @@
 #   canvas       opening the canvas on top: its lazy wasm chunk and the CodeMirror editor module
 # Each is compared with its budget (KiB):
 #   AXE_BUDGET_BEFORE_OPEN_KIB  20    the target
-#   AXE_BUDGET_PANEL_KIB        300   a ratchet at today's size; the target, 120, is NOT met
+#   AXE_BUDGET_PANEL_KIB        260   a ratchet at today's size; the target, 120, is NOT met
 #   AXE_BUDGET_CANVAS_KIB       260   a ratchet at today's size (the editor module is most of it)
 #   scripts/size-report.sh            report (says OVER BUDGET, exits 0)
 #   scripts/size-report.sh --enforce  exit 1 when a figure is over its budget
@@ -46,7 +46,7 @@ figure() {
 
 shopt -s nullglob
 figure "before open" "${AXE_BUDGET_BEFORE_OPEN_KIB:-20}" "$site/embed/loader.js"
-figure "panel" "${AXE_BUDGET_PANEL_KIB:-300}" "$site/embed/widget.js" "$site/pkg/axe.js" \
+figure "panel" "${AXE_BUDGET_PANEL_KIB:-260}" "$site/embed/widget.js" "$site/pkg/axe.js" \
   "$site"/pkg/__wasm_split*.js "$site/pkg/axe.wasm" "$site/pkg/axe.css"
 figure "canvas" "${AXE_BUDGET_CANVAS_KIB:-260}" "$site"/pkg/split_*.wasm "$site/editor/axe-editor.js"
 exit $status

@@ -9,7 +9,7 @@ import { sendMessage } from "./support/widget";
 
 const KIB = 1024;
 const BEFORE_OPEN_BUDGET = Number(process.env.AXE_BUDGET_BEFORE_OPEN_KIB ?? 20) * KIB;
-const PANEL_BUDGET = Number(process.env.AXE_BUDGET_PANEL_KIB ?? 300) * KIB;
+const PANEL_BUDGET = Number(process.env.AXE_BUDGET_PANEL_KIB ?? 260) * KIB;
 
 /** Counts the bytes `page` receives (as sent, compressed) from URLs starting with `origin`. */
 async function countBytesFrom(page: Page, origin: string): Promise<() => number> {
