@@ -34,9 +34,14 @@ pub enum PendingKind {
 
 /// Stands in the saved frame for the `base_version` an edit is sent with, which is only known
 /// when it goes on the wire ([`PendingMessage::frame_on`]). No real version is negative, and
-/// the text cannot occur inside a JSON string, where its quotes would be escaped.
-const BASE_VERSION_SLOT: &str = ",\"base_version\":-9007199254740991";
+/// its field's text cannot occur inside a JSON string, where the quotes would be escaped.
 const BASE_VERSION_PLACEHOLDER: i64 = -9_007_199_254_740_991;
+
+/// The `base_version` field as the encoder writes it after the fields before it (it is the
+/// last field of both `file_updated` and an active file).
+fn base_version_field(version: i64) -> String {
+    format!(",\"base_version\":{version}")
+}
 
 /// One message waiting for its acknowledgement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,12 +134,13 @@ impl PendingMessage {
     /// The frame to send now: an edit (or a chat carrying the open file) says it was made on
     /// `base_version(file_id)`, the server's version of that file as the widget last knew it.
     pub fn frame_on(&self, base_version: impl Fn(&str) -> Option<i64>) -> String {
-        if !self.frame.contains(BASE_VERSION_SLOT) {
+        let slot = base_version_field(BASE_VERSION_PLACEHOLDER);
+        if !self.frame.contains(&slot) {
             return self.frame.clone();
         }
         let version = self.file_id.as_deref().and_then(base_version);
-        let filled = version.map_or_else(String::new, |v| format!(",\"base_version\":{v}"));
-        self.frame.replacen(BASE_VERSION_SLOT, &filled, 1)
+        let filled = version.map_or_else(String::new, base_version_field);
+        self.frame.replacen(&slot, &filled, 1)
     }
 
     /// Whether this is an edit of `file_id`.
@@ -175,12 +181,10 @@ impl Outbox {
         on_wire: impl Fn(&str) -> bool,
     ) -> Option<String> {
         if let Some(last) = self.pending.last_mut() {
-            let same_file = edit.kind == PendingKind::Edit && edit.file_id.is_some();
-            if same_file
-                && last.kind == PendingKind::Edit
-                && last.file_id == edit.file_id
-                && !on_wire(&last.id)
-            {
+            let absorbs = edit.kind == PendingKind::Edit
+                && edit.file_id.as_deref().is_some_and(|file| last.edits(file))
+                && !on_wire(&last.id);
+            if absorbs {
                 let replaced = std::mem::replace(last, edit);
                 return Some(replaced.id);
             }
