@@ -3,7 +3,8 @@
 //! spaced out, again if it is not acknowledged in time, and not at all while the server has
 //! asked the widget to wait. So a long offline queue (hundreds of edits) drains after a reconnect within
 //! the server's rate limits instead of tripping them, and a message the server refused for a
-//! rate limit goes out again — before anything made after it — once the wait is over.
+//! rate limit goes out again — before anything made after it — once the wait is over; one
+//! refused because a reply was still running goes out again as soon as that reply ends.
 //!
 //! Pure bookkeeping over ids and times (milliseconds), so it is tested natively; the connection
 //! asks it what to send and when to ask again.
@@ -26,6 +27,9 @@ pub struct Pacer {
     last_sent: Option<f64>,
     /// Nothing is sent before this (a rate limit's `retry_after_ms`).
     paused_until: Option<f64>,
+    /// Nothing is sent before the running reply ends, or at the latest at this time (a message
+    /// was refused as `busy`; the end of the reply is the moment it can be taken).
+    reply_wait_until: Option<f64>,
 }
 
 /// What the pacer decided at one moment.
@@ -42,6 +46,8 @@ impl Pacer {
     pub fn reconnected(&mut self) {
         self.in_flight.clear();
         self.last_sent = None;
+        // The reply may have ended while the link was down: the server says so if it has not.
+        self.reply_wait_until = None;
     }
 
     /// The message `id` was acknowledged (or refused for good).
@@ -57,13 +63,31 @@ impl Pacer {
     /// The server refused `id` for a rate limit: it and everything after it in `pending` are
     /// taken off the wire, and nothing goes out for `wait_ms`.
     pub fn rate_limited(&mut self, id: &str, pending: &[String], wait_ms: f64, now: f64) {
+        self.take_off_wire(id, pending);
+        let until = now + wait_ms;
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// The server refused `id` because a reply is still running: it and everything after it
+    /// in `pending` are taken off the wire and wait for [`Pacer::reply_ended`]; if that never
+    /// comes, they go out again after [`RESEND_AFTER_MS`], as an unacknowledged message would.
+    pub fn busy(&mut self, id: &str, pending: &[String], now: f64) {
+        self.take_off_wire(id, pending);
+        self.reply_wait_until = Some(now + RESEND_AFTER_MS);
+    }
+
+    /// A reply ended; returns whether messages were waiting for that (then they are due now).
+    pub fn reply_ended(&mut self) -> bool {
+        self.reply_wait_until.take().is_some()
+    }
+
+    /// `id` and what comes after it in `pending` are no longer on the wire.
+    fn take_off_wire(&mut self, id: &str, pending: &[String]) {
         if let Some(at) = pending.iter().position(|p| p == id) {
             for later in &pending[at..] {
                 self.in_flight.remove(later);
             }
         }
-        let until = now + wait_ms;
-        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
     }
 
     /// Until when sending is paused, if it is at `now`.
@@ -81,6 +105,15 @@ impl Pacer {
             };
         }
         self.paused_until = None;
+        if let Some(until) = self.reply_wait_until {
+            if now < until {
+                return Due {
+                    send: Vec::new(),
+                    next_at: Some(until),
+                };
+            }
+            self.reply_wait_until = None;
+        }
         let mut send = Vec::new();
         let mut next_at: Option<f64> = None;
         let mut soonest = |at: f64| next_at = Some(next_at.map_or(at, |n: f64| n.min(at)));
@@ -210,6 +243,39 @@ mod tests {
         assert_eq!(pacer.due(rest, 4_250.0).send, ["c-1"]);
         pacer.settled("c-1");
         assert_eq!(pacer.due(&rest[1..], 4_350.0).send, ["c-2"]);
+    }
+
+    #[test]
+    fn a_message_refused_as_busy_goes_out_again_when_the_reply_ends_before_those_after_it() {
+        let mut pacer = Pacer::default();
+        let pending = ids(2);
+        assert_eq!(pacer.due(&pending, 0.0).send, ["c-0"]);
+        pacer.busy("c-0", &pending, 50.0);
+        let waiting = pacer.due(&pending, 200.0);
+        assert!(
+            waiting.send.is_empty(),
+            "nothing overtakes the refused message"
+        );
+        assert_eq!(waiting.next_at, Some(50.0 + RESEND_AFTER_MS));
+        assert!(pacer.reply_ended());
+        assert!(!pacer.reply_ended(), "told once");
+        assert_eq!(pacer.due(&pending, 300.0).send, ["c-0"]);
+        pacer.settled("c-0");
+        assert_eq!(pacer.due(&pending[1..], 400.0).send, ["c-1"]);
+    }
+
+    #[test]
+    fn a_busy_wait_ends_on_its_own_or_with_a_reconnect_when_no_reply_end_comes() {
+        let mut pacer = Pacer::default();
+        let pending = ids(1);
+        assert_eq!(pacer.due(&pending, 0.0).send, ["c-0"]);
+        pacer.busy("c-0", &pending, 0.0);
+        assert!(pacer.due(&pending, RESEND_AFTER_MS - 1.0).send.is_empty());
+        assert_eq!(pacer.due(&pending, RESEND_AFTER_MS).send, ["c-0"]);
+        assert!(!pacer.reply_ended(), "the wait is over already");
+        pacer.busy("c-0", &pending, RESEND_AFTER_MS + 10.0);
+        pacer.reconnected();
+        assert_eq!(pacer.due(&pending, RESEND_AFTER_MS + 20.0).send, ["c-0"]);
     }
 
     #[test]

@@ -116,6 +116,7 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
             }
             store.awaiting_reply.set(false);
             store.queued.set(None);
+            store.reply_ended();
         }
         ServerMessage::Diff(proposal) => {
             // Decided here already (the decision waits in the outbox): not shown again.
@@ -202,9 +203,12 @@ pub fn apply(store: &AxeStore, message: ServerMessage) -> Received {
             retry_after_ms,
         } => {
             if code.is_retryable() {
-                // Kept in the outbox: it goes out again (after the wait, for a rate limit).
-                if let (Some(id), Some(wait)) = (id, retry_after_ms) {
-                    store.hold_back(&id, wait);
+                // Kept in the outbox: it goes out again after the wait (a rate limit) or when
+                // the running reply ends (busy); otherwise when its resend time comes.
+                match (&id, retry_after_ms) {
+                    (Some(id), Some(wait)) => store.hold_back(id, wait),
+                    (Some(id), None) if code == ErrorCode::Busy => store.wait_for_reply(id),
+                    _ => {}
                 }
                 if code == ErrorCode::Busy {
                     store.awaiting_reply.set(false);
@@ -523,6 +527,34 @@ mod tests {
             },
         );
         assert!(store.pending_ids().is_empty());
+        assert!(wire.try_recv().is_err(), "nothing asked");
+    }
+
+    #[test]
+    fn a_chat_refused_as_busy_goes_out_again_as_soon_as_the_running_reply_ends() {
+        // Before, it waited for its resend time, ten seconds after it was sent, and held up
+        // everything after it in the outbox meanwhile.
+        let (_owner, store) = store();
+        let mut wire = store.take_wire().expect("the wire is there once");
+        store.send_chat("while a reply runs".into());
+        let id = store.pending_ids()[0].clone();
+        let pending = store.pending_ids();
+        let due = |at: f64| store.pacer.try_update_value(|p| p.due(&pending, at).send);
+        let now = crate::clock::now_ms();
+        assert_eq!(due(now), Some(vec![id.clone()]), "the connection sends it");
+        while wire.try_recv().is_ok() {}
+        apply(
+            &store,
+            ServerMessage::refusal(ErrorCode::Busy, "a reply runs", Some(&id)),
+        );
+        assert_eq!(store.pending_ids(), std::slice::from_ref(&id), "kept");
+        assert_eq!(wire.try_recv().ok(), Some(Outgoing::Outbox));
+        assert_eq!(due(now + 1_000.0), Some(Vec::new()), "waits for the reply");
+        apply(&store, response("m-running", "done", FinishReason::Stop));
+        assert_eq!(wire.try_recv().ok(), Some(Outgoing::Outbox));
+        assert_eq!(due(now + 1_100.0), Some(vec![id]), "out again at once");
+        // The next reply's end finds nothing waiting: nothing asked.
+        apply(&store, response("m-next", "also done", FinishReason::Stop));
         assert!(wire.try_recv().is_err(), "nothing asked");
     }
 

@@ -300,6 +300,23 @@ impl AxeStore {
         self.put_on_wire(Outgoing::Outbox);
     }
 
+    /// The server refused `id` because a reply is still running: it (and what came after it)
+    /// goes out again when that reply ends.
+    pub fn wait_for_reply(&self, id: &str) {
+        let now = now_ms();
+        let pending = self.pending_ids();
+        self.pacer
+            .update_value(|pacer| pacer.busy(id, &pending, now));
+        self.put_on_wire(Outgoing::Outbox);
+    }
+
+    /// A reply ended: what waited for that goes out now.
+    pub fn reply_ended(&self) {
+        if self.pacer.try_update_value(Pacer::reply_ended) == Some(true) {
+            self.put_on_wire(Outgoing::Outbox);
+        }
+    }
+
     /// Restores the outbox saved for `session` and keeps saving it there from now on. The
     /// editor shows the newest waiting edit, which is what the person saw before the reload.
     pub fn restore_outbox(&self, session: &str) {
