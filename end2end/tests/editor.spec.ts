@@ -1,19 +1,28 @@
-// The canvas's editor: loaded only when the canvas opens; line numbers, highlighting, Tab and
-// undo; edits reach the server as one `file_updated` after typing stops.
+// The canvas's editor: loaded (with the canvas's wasm chunk) only when the canvas opens; line
+// numbers, highlighting, Tab and undo; edits reach the server as one `file_updated` after typing
+// stops.
 import { WebSocket } from "@playwright/test";
 import { test, expect } from "./support/fixtures";
-import { openPanel } from "./support/widget";
+import { openPanel, sendMessage } from "./support/widget";
 
-test("the editor module loads only when the canvas opens", async ({ page, server }) => {
-  const editorRequests: string[] = [];
+test("the canvas's wasm chunk and editor module load only when the canvas opens", async ({ page, server }) => {
+  const canvasRequests: string[] = [];
   page.on("request", (request) => {
-    if (request.url().includes("/editor/axe-editor.js")) editorRequests.push(request.url());
+    const url = request.url();
+    if (url.includes("/editor/axe-editor.js") || url.includes("/pkg/split_")) canvasRequests.push(url);
   });
   await openPanel(page, server.url);
-  expect(editorRequests).toHaveLength(0);
+  // A reply that proposes a change reaches the panel too; taking it needs none of the canvas's
+  // code (the change is shown once the canvas opens).
+  await sendMessage(page, "write a function");
+  await expect(page.locator("li.msg.assistant").last()).toContainText("pub fn", { timeout: 20_000 });
+  await expect(page.getByRole("button", { name: "Send", exact: true })).toBeVisible();
+  expect(canvasRequests).toEqual([]);
   await page.getByRole("button", { name: "Maximize to canvas" }).click();
   await expect(page.getByRole("textbox", { name: "Code editor" })).toBeVisible();
-  expect(editorRequests).toHaveLength(1);
+  await expect(page.getByRole("dialog", { name: /Proposed change to main.rs/ })).toBeVisible();
+  expect(canvasRequests.filter((url) => url.includes("/editor/axe-editor.js"))).toHaveLength(1);
+  expect(canvasRequests.filter((url) => url.includes("/pkg/split_"))).toHaveLength(1);
 });
 
 test("typing, Tab, undo, highlighting and the debounced file sync", async ({ page, server }) => {
