@@ -98,21 +98,20 @@ impl Pacer {
     /// Which of `pending` (the outbox, oldest first) to send at `now`, marking them sent.
     pub fn due(&mut self, pending: &[String], now: f64) -> Due {
         self.in_flight.retain(|id, _| pending.contains(id));
-        if let Some(until) = self.paused_until(now) {
+        // A rate limit's pause or a busy refusal's wait for the running reply: while either
+        // holds, nothing goes out. Those that are over are forgotten.
+        self.paused_until = self.paused_until(now);
+        self.reply_wait_until = self.reply_wait_until.filter(|until| *until > now);
+        if let Some(until) = self
+            .paused_until
+            .into_iter()
+            .chain(self.reply_wait_until)
+            .reduce(f64::max)
+        {
             return Due {
                 send: Vec::new(),
                 next_at: Some(until),
             };
-        }
-        self.paused_until = None;
-        if let Some(until) = self.reply_wait_until {
-            if now < until {
-                return Due {
-                    send: Vec::new(),
-                    next_at: Some(until),
-                };
-            }
-            self.reply_wait_until = None;
         }
         let mut send = Vec::new();
         let mut next_at: Option<f64> = None;

@@ -3,8 +3,8 @@
 //!
 //! Why not `#[derive(Deserialize)]` with `#[serde(tag = "type", content = "payload")]`: serde's
 //! adjacently tagged decoder must accept the payload before the tag, so it carries a second
-//! decoder for every variant that goes through its buffered `Content` tree. The browser's wasm
-//! paid ~45 KiB (gzip) for decoding server frames that way. Here the frame's envelope is read
+//! decoder for every variant that goes through its buffered `Content` tree. Decoding server
+//! frames this way instead took the browser's main wasm from 276.6 to 257.4 KiB (gzip). Here the frame's envelope is read
 //! first (`frame.rs`), and `from_payload` dispatches on the `type` to a plain struct per variant:
 //! one decoder each, no buffering, and the variants are still declared once.
 
